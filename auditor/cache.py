@@ -1,0 +1,95 @@
+"""Content-hash cache of extracted facts: keyed by file bytes, kind and extractor version.
+
+Entries are JSON files written atomically (temp file + rename), so two scans can share a
+cache. A corrupt, truncated or foreign entry is ignored and rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from auditor.facts import Fact
+
+CACHE_FORMAT = 1
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "checklist-auditor"
+
+
+@lru_cache(maxsize=1)
+def extractor_version() -> str:
+    """Changes whenever extractor code or the parsing libraries change."""
+    import libcst
+    import yaml
+
+    digest = hashlib.sha256()
+    facts_dir = Path(__file__).resolve().parent / "facts"
+    for path in sorted(facts_dir.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    digest.update(getattr(libcst, "__version__", "?").encode())
+    digest.update(getattr(yaml, "__version__", "?").encode())
+    digest.update(str(CACHE_FORMAT).encode())
+    return digest.hexdigest()[:16]
+
+
+def entry_key(data: bytes, kind: str, salt: str = "") -> str:
+    digest = hashlib.sha256()
+    digest.update(extractor_version().encode())
+    digest.update(b"\0" + kind.encode() + b"\0" + salt.encode() + b"\0")
+    digest.update(data)
+    return digest.hexdigest()
+
+
+class FactCache:
+    """A folder of entries: <dir>/<key[:2]>/<key>.json."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        try:
+            raw = self._path(key).read_bytes()
+            entry = json.loads(raw)
+        except (OSError, ValueError):
+            return None
+        if not _valid(entry, key):
+            return None
+        return entry
+
+    def put(self, key: str, kind: str, facts: list[Fact], warnings: list[str]) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"format": CACHE_FORMAT, "key": key, "kind": kind, "facts": facts,
+                           "warnings": warnings}, handle, separators=(",", ":"))
+            os.replace(tmp, path)
+        except OSError:
+            return  # a cache that cannot be written only costs time
+
+
+def _valid(entry: Any, key: str) -> bool:
+    return (
+        isinstance(entry, dict)
+        and entry.get("format") == CACHE_FORMAT
+        and entry.get("key") == key
+        and isinstance(entry.get("kind"), str)
+        and isinstance(entry.get("facts"), list)
+        and all(isinstance(f, dict) and isinstance(f.get("t"), str) and isinstance(f.get("line"), int)
+                for f in entry["facts"])
+        and isinstance(entry.get("warnings"), list)
+        and all(isinstance(w, str) for w in entry["warnings"])
+    )

@@ -1,0 +1,172 @@
+"""The command line: ``auditor scan``, ``auditor list``, ``auditor explain``.
+
+Exit codes: 0 passed, 1 gate failed, 2 usage or config error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from auditor import __version__
+from auditor.cache import default_cache_dir
+from auditor.errors import EXIT_INTERNAL, EXIT_USAGE, AuditorError
+from auditor.model import Report
+from auditor.render.checklist import render_checklist
+from auditor.render.jsonout import render_json
+from auditor.render.text import render_text
+from auditor.rules import Checklist, default_paths, load_checklist
+from auditor.scan import ScanOptions, scan
+
+FORMATS: dict[str, Callable[[Report], str]] = {
+    "json": render_json,
+    "checklist": render_checklist,
+    "markdown": render_checklist,
+}
+
+
+def load_selected_checklist(checklist: str | None, rules: tuple[str, ...],
+                            select: str | None = None) -> Checklist:
+    default_checklist, default_rules = default_paths()
+    checklist_path = Path(checklist) if checklist else default_checklist
+    rule_paths: list[Path] = []
+    if rules:
+        for entry in rules:
+            p = Path(entry)
+            if p.is_dir():
+                rule_paths.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
+            elif p.is_file():
+                rule_paths.append(p)
+            else:
+                raise AuditorError(f"{entry}: no such rule file or folder")
+        if not checklist:
+            rule_paths = default_rules + rule_paths
+    else:
+        rule_paths = default_rules
+    chosen = [s.strip() for s in select.split(",") if s.strip()] if select else None
+    return load_checklist(checklist_path, rule_paths, select=chosen)
+
+
+class AuditorGroup(click.Group):
+    """Turns user errors into one line and exit 2, and anything unexpected into exit 3."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AuditorError as exc:
+            click.echo(f"auditor: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("auditor: interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks
+            click.echo(f"auditor: internal error: {type(exc).__name__}: {exc} "
+                       "(please report it with the command you ran)", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=AuditorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="auditor")
+def main() -> None:
+    """Audit a Python web service against a production best-practices checklist."""
+
+
+@main.command("scan")
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", *FORMATS]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report to this file.")
+@click.option("--checklist", type=click.Path(), help="A checklist YAML file instead of the bundled one.")
+@click.option("--rules", multiple=True, type=click.Path(), help="Rule file or folder (repeatable).")
+@click.option("--max-file-size", type=int, default=2_000_000, show_default=True, help="Bytes; larger files are skipped with a warning.")
+@click.option("--exclude", multiple=True, help="Glob of paths to leave out (repeatable).")
+@click.option("--select", help="Comma-separated item or section ids to evaluate (default: all).")
+@click.option("--jobs", "-j", type=int, default=0, help="Worker processes (default: number of cores).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Fact cache folder (default: user cache dir).")
+@click.option("--no-cache", is_flag=True, help="Extract every file afresh and write no cache.")
+@click.option("--verbose", "-v", is_flag=True, help="Show every item's reason.")
+def scan_cmd(path: Path, fmt: str, output: Path | None, checklist: str | None, rules: tuple[str, ...],
+             max_file_size: int, exclude: tuple[str, ...], jobs: int, cache_dir: Path | None,
+             no_cache: bool, select: str | None, verbose: bool) -> None:
+    """Scan PATH (default: the current folder) and report every checklist item."""
+    cl = load_selected_checklist(checklist, rules, select)
+    options = ScanOptions(max_file_bytes=max_file_size, exclude=list(exclude), jobs=jobs,
+                          cache_dir=None if no_cache else (cache_dir or default_cache_dir()))
+    report = scan(path, cl, options)
+    if fmt == "text":
+        colour = output is None and sys.stdout.isatty()
+        text = render_text(report, colour=colour, verbose=verbose)
+    else:
+        text = FORMATS[fmt](report)
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise AuditorError(f"{output}: cannot write: {exc.strerror}") from None
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command("list")
+@click.option("--checklist", type=click.Path())
+@click.option("--rules", multiple=True, type=click.Path())
+def list_cmd(checklist: str | None, rules: tuple[str, ...]) -> None:
+    """List the checklist's items and the rule each uses."""
+    cl = load_selected_checklist(checklist, rules)
+    for section in cl.spec.sections:
+        click.echo(section.title)
+        for item in section.items:
+            click.echo(f"  {item.id:<28} {item.severity:<8} {item.rule:<28} {item.title}")
+
+
+@main.command("explain")
+@click.argument("item_id")
+@click.option("--checklist", type=click.Path())
+@click.option("--rules", multiple=True, type=click.Path())
+def explain_cmd(item_id: str, checklist: str | None, rules: tuple[str, ...]) -> None:
+    """Explain one item: what counts, examples and remediation."""
+    import difflib
+
+    cl = load_selected_checklist(checklist, rules)
+    found = [(s, i) for s, i in cl.items() if i.id == item_id]
+    if not found:
+        close = difflib.get_close_matches(item_id, cl.item_ids(), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise AuditorError(f"unknown item id {item_id!r}{hint}")
+    section, item = found[0]
+    rule = cl.rules[item.rule]
+    spec = rule.spec
+    out = [
+        f"{item.id}: {item.title}",
+        f"section:   {section.title}",
+        f"severity:  {item.severity}",
+        f"rule:      {rule.id} ({rule.source})",
+        "",
+        item.description.strip(),
+        "",
+        f"implemented: {spec.implemented.reason}",
+    ]
+    if spec.partial is not None:
+        out.append(f"partial:     {spec.partial.reason}")
+    out.append(f"missing:     {spec.missing.reason}")
+    if spec.applies_when is not None:
+        out.append(f"n/a:         {spec.applies_when.reason}")
+    if spec.text_search:
+        out.append(f"text search: {spec.text_search}")
+    out += ["", "How to fix:", item.remediation.strip(), ""]
+    for example in spec.examples:
+        out.append(f"Example ({example.expect}): {example.name}")
+        for fname, content in sorted(example.files.items()):
+            out.append(f"  --- {fname}")
+            out.extend(f"  {line}" for line in content.rstrip("\n").splitlines())
+        out.append("")
+    click.echo("\n".join(out).rstrip("\n"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,214 @@
+"""Walk a repository: honour .gitignore, skip environments and build trees, classify each file once."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
+
+import pathspec
+
+SKIP_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".env", "env", "virtualenv",
+        ".tox", ".nox", "site-packages", "dist-packages", "__pycache__", ".mypy_cache",
+        ".pytest_cache", ".ruff_cache", "build", "dist", "vendor", "third_party", ".eggs",
+        ".idea", ".vscode", "htmlcov", ".cache", "bower_components", "staticfiles",
+    }
+)
+TEST_DIRS = frozenset({"tests", "test", "testing"})
+DOC_DIRS = frozenset({"examples", "example", "docs", "doc", "docs_src", "samples", "sample"})
+
+DEFAULT_MAX_FILE_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file to extract facts from: its path relative to the root, kind and role."""
+
+    path: str
+    kind: str
+    role: str
+    size: int
+
+
+@dataclass
+class Discovery:
+    """What discovery found, and what it passed over with a reason."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+
+def role_of(rel: str) -> str:
+    """runtime, test or docs, per the checklist's ground rules."""
+    parts = PurePosixPath(rel).parts
+    name = parts[-1]
+    dirs = [p.lower() for p in parts[:-1]]
+    if name.endswith(".py") and (
+        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+    ):
+        return "test"
+    if any(d in TEST_DIRS for d in dirs):
+        return "test"
+    if any(d in DOC_DIRS for d in dirs):
+        return "docs"
+    return "runtime"
+
+
+def kind_of(rel: str) -> str | None:
+    """Classify a file by its path; None for files no extractor reads."""
+    p = PurePosixPath(rel)
+    name = p.name
+    lower = name.lower()
+    suffix = p.suffix.lower()
+    parts = p.parts
+    if suffix in (".py", ".pyi") and suffix == ".py":
+        return "python"
+    if lower.startswith("dockerfile") or lower.endswith(".dockerfile") or lower.startswith("containerfile"):
+        return "dockerfile"
+    if suffix in (".yml", ".yaml"):
+        if lower.startswith(("docker-compose", "compose")):
+            return "compose"
+        if len(parts) >= 3 and parts[-3] == ".github" and parts[-2] == "workflows":
+            return "workflow"
+        if lower in (".gitlab-ci.yml", ".gitlab-ci.yaml") or "gitlab-ci" in lower:
+            return "workflow"
+        return "yaml"
+    if suffix == ".toml":
+        return "toml"
+    if suffix == ".json":
+        # only API descriptions and alert/dashboard provisioning bear on the checklist
+        if any(word in lower for word in ("openapi", "swagger", "alert", "rules")):
+            return "json"
+        return None
+    if (lower.startswith("requirements") and suffix in (".txt", ".in")) or (
+        len(parts) > 1 and parts[-2] == "requirements" and suffix in (".txt", ".in")
+    ):
+        return "requirements"
+    if suffix in (".md", ".rst", ".markdown"):
+        return "markdown"
+    if suffix in (".ini", ".cfg"):
+        return "ini"
+    if lower.startswith(".env") or lower.endswith(".env") or lower == "env.example":
+        return "env"
+    if suffix in (".conf", ".nginx") or lower.startswith("nginx"):
+        return "conf"
+    if lower in ("makefile", "procfile", "justfile", "pipfile", "jenkinsfile", "tiltfile") or lower.startswith("procfile"):
+        return "text"
+    if suffix in (".sh", ".bash", ".tf", ".hcl", ".jmx", ".js", ".ts", ".sql", ".cron", ".service", ".txt", ".cfg", ".properties"):
+        return "text"
+    if "crontab" in lower or "logrotate" in lower or lower.startswith("locustfile"):
+        return "text"
+    return None
+
+
+class _Ignore:
+    """Stacked .gitignore specs, each relative to the folder that holds it."""
+
+    def __init__(self) -> None:
+        self.specs: list[tuple[str, pathspec.PathSpec]] = []
+
+    def push(self, base: str, text: str) -> None:
+        spec = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+        self.specs.append((base, spec))
+
+    def ignored(self, rel: str, is_dir: bool) -> bool:
+        for base, spec in self.specs:
+            if base and not (rel == base or rel.startswith(base + "/")):
+                continue
+            sub = rel[len(base) + 1 :] if base else rel
+            if not sub:
+                continue
+            if spec.match_file(sub + "/" if is_dir else sub):
+                return True
+        return False
+
+
+def discover(
+    root: Path,
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    exclude: list[str] | None = None,
+    include: list[str] | None = None,
+) -> Discovery:
+    """List the files under root that extractors read, sorted by path."""
+    root = root.resolve()
+    result = Discovery()
+    ignore = _Ignore()
+    exclude = exclude or []
+    real_root = os.path.realpath(root)
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def walk(directory: Path, rel_dir: str) -> None:
+        try:
+            st = directory.stat()
+        except OSError as exc:
+            result.warnings.append((rel_dir or ".", f"cannot read folder: {exc.strerror}"))
+            return
+        key = (st.st_dev, st.st_ino)
+        if key in seen_dirs:
+            return
+        seen_dirs.add(key)
+        gitignore = directory / ".gitignore"
+        pushed = False
+        if gitignore.is_file() and not gitignore.is_symlink():
+            try:
+                ignore.push(rel_dir, gitignore.read_text(encoding="utf-8", errors="replace"))
+                pushed = True
+            except OSError:
+                pass
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            result.warnings.append((rel_dir or ".", f"cannot list folder: {exc.strerror}"))
+            entries = []
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if any(fnmatch(rel, pat) or fnmatch(rel + "/", pat) for pat in exclude):
+                continue
+            try:
+                is_link = entry.is_symlink()
+                if is_link:
+                    target = os.path.realpath(entry.path)
+                    if not os.path.exists(target):
+                        result.warnings.append((rel, "broken symlink; not followed"))
+                        continue
+                    if not (target == real_root or target.startswith(real_root + os.sep)):
+                        result.warnings.append((rel, "symlink points outside the scanned root; not followed"))
+                        continue
+                    if os.path.isdir(target):
+                        continue  # linked folders are reached through their real path
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name in SKIP_DIRS or entry.name.endswith(".egg-info"):
+                        continue
+                    if (Path(entry.path) / "pyvenv.cfg").exists():
+                        continue
+                    if ignore.ignored(rel, True):
+                        continue
+                    walk(Path(entry.path), rel)
+                    continue
+                st_mode = os.stat(entry.path).st_mode
+            except OSError as exc:
+                result.warnings.append((rel, f"cannot stat: {exc.strerror}"))
+                continue
+            if not stat.S_ISREG(st_mode):
+                continue
+            kind = kind_of(rel)
+            if kind is None or ignore.ignored(rel, False):
+                continue
+            if include and not any(fnmatch(rel, pat) for pat in include):
+                continue
+            size = os.stat(entry.path).st_size
+            if size > max_file_bytes:
+                result.warnings.append((rel, f"skipped: {size} bytes is over the {max_file_bytes}-byte limit"))
+                continue
+            result.files.append(SourceFile(path=rel, kind=kind, role=role_of(rel), size=size))
+        if pushed:
+            ignore.specs.pop()
+
+    walk(root, "")
+    result.files.sort(key=lambda f: f.path)
+    return result

@@ -1,0 +1,173 @@
+"""Evaluate a checklist's rules over the fact index into one Report. Knows no item by id."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from auditor import __version__
+from auditor.facts import FileFacts
+from auditor.index import FactIndex, Hit
+from auditor.matchers import run_matcher
+from auditor.model import (
+    ChecklistInfo,
+    Evidence,
+    ItemResult,
+    ProjectInfo,
+    Report,
+    ScanWarning,
+    Status,
+    ToolInfo,
+    summarise,
+)
+from auditor.rules import Checklist, Condition, Rule
+
+MAX_EVIDENCE = 5
+
+
+class Evaluator:
+    """Evaluates conditions over one index, remembering results of named conditions."""
+
+    def __init__(self, index: FactIndex, conditions: dict[str, Condition]) -> None:
+        self.index = index
+        self.conditions = conditions
+        self._memo: dict[str, tuple[bool, list[Hit]]] = {}
+
+    def run(self, cond: Condition) -> tuple[bool, list[Hit]]:
+        """Whether the condition holds, and the hits that show it."""
+        if cond.op == "ref":
+            assert cond.ref is not None
+            if cond.ref not in self._memo:
+                self._memo[cond.ref] = self.run(self.conditions[cond.ref])
+            return self._memo[cond.ref]
+        if cond.op == "not":
+            ok, _ = self.run(cond.children[0])
+            return (not ok), []
+        if cond.op == "any":
+            hits: list[Hit] = []
+            holds = False
+            for child in cond.children:
+                ok, child_hits = self.run(child)
+                if ok:
+                    holds = True
+                    hits.extend(child_hits)
+            return holds, hits
+        if cond.op == "all":
+            if cond.within == "repo":
+                hits = []
+                for child in cond.children:
+                    ok, child_hits = self.run(child)
+                    if not ok:
+                        return False, []
+                    hits.extend(child_hits)
+                return True, hits
+            return self._all_within(cond)
+        assert cond.params is not None
+        hits = run_matcher(cond.op, cond.params, self.index)
+        return bool(hits), hits
+
+    def _group(self, hit: Hit, within: str) -> tuple[str, str]:
+        return (hit.path, hit.scope if within == "scope" else "")
+
+    def _all_within(self, cond: Condition) -> tuple[bool, list[Hit]]:
+        """Every child holds inside one group (file, or function/class scope)."""
+        groups: set[tuple[str, str]] | None = None
+        excluded: set[tuple[str, str]] = set()
+        positive_hits: list[list[Hit]] = []
+        for child in cond.children:
+            if child.op == "not":
+                _, inner = self.run(child.children[0])
+                excluded |= {self._group(h, cond.within) for h in inner}
+                continue
+            _, hits = self.run(child)
+            keys = {self._group(h, cond.within) for h in hits}
+            groups = keys if groups is None else groups & keys
+            positive_hits.append(hits)
+        if groups is None:
+            return False, []
+        groups -= excluded
+        if not groups:
+            return False, []
+        out = [h for hits in positive_hits for h in hits if self._group(h, cond.within) in groups]
+        return True, out
+
+
+def _evidence(hits: list[Hit], root: Path, cache: dict[str, list[str]]) -> list[Evidence]:
+    seen: set[tuple[str, int]] = set()
+    ordered = sorted({(h.path, h.line) for h in hits})
+    out: list[Evidence] = []
+    for path, line in ordered:
+        if (path, line) in seen:
+            continue
+        seen.add((path, line))
+        out.append(Evidence(path=path, line=max(line, 1), detail=_source_line(root, path, line, cache)))
+        if len(out) >= MAX_EVIDENCE:
+            break
+    return out
+
+
+def _source_line(root: Path, path: str, line: int, cache: dict[str, list[str]]) -> str:
+    if path not in cache:
+        try:
+            data = (root / path).read_bytes()[:2_000_000]
+            cache[path] = data.decode("utf-8", errors="replace").splitlines()
+        except OSError:
+            cache[path] = []
+    lines = cache[path]
+    if 1 <= line <= len(lines):
+        return lines[line - 1].strip()[:200]
+    return ""
+
+
+def evaluate_rule(rule: Rule, ev: Evaluator) -> tuple[Status, list[Hit], str]:
+    spec = rule.spec
+    if rule.applies_when is not None:
+        ok, _ = ev.run(rule.applies_when)
+        if not ok:
+            assert spec.applies_when is not None
+            return "not_applicable", [], spec.applies_when.reason
+    ok, hits = ev.run(rule.implemented)
+    if ok and hits:
+        return "implemented", hits, spec.implemented.reason
+    if rule.partial is not None:
+        ok, phits = ev.run(rule.partial)
+        if ok and phits:
+            assert spec.partial is not None
+            return "partial", phits, spec.partial.reason
+    return "missing", [], spec.missing.reason
+
+
+def evaluate(checklist: Checklist, files: list[FileFacts], root: Path, root_label: str = ".",
+             extra_warnings: list[tuple[str, str]] | None = None) -> Report:
+    """Evaluate every item of the checklist over the files' facts."""
+    index = FactIndex(files)
+    ev = Evaluator(index, checklist.conditions)
+    line_cache: dict[str, list[str]] = {}
+    rule_results: dict[str, tuple[Status, list[Hit], str]] = {}
+    items: list[ItemResult] = []
+    for section, item in checklist.items():
+        rule = checklist.rules[item.rule]
+        if rule.id not in rule_results:
+            rule_results[rule.id] = evaluate_rule(rule, ev)
+        status, hits, reason = rule_results[rule.id]
+        items.append(ItemResult(
+            id=item.id, section=section.title, title=item.title, status=status,
+            evidence=_evidence(hits, root, line_cache), reason=reason, severity=item.severity,
+            rule=rule.id, remediation=item.remediation,
+        ))
+    warnings = [ScanWarning(path=p, message=m) for p, m in (extra_warnings or [])]
+    for f in index.files:
+        warnings.extend(ScanWarning(path=f.path, message=m) for m in f.warnings)
+    warnings.sort(key=lambda w: (w.path, w.message))
+    kinds: dict[str, int] = defaultdict(int)
+    for f in index.files:
+        kinds[f"files.{f.kind}"] += 1
+    return Report(
+        tool=ToolInfo(name="checklist-auditor", version=__version__),
+        project=ProjectInfo(root=root_label, files_scanned=len(index.files)),
+        checklist=ChecklistInfo(path=checklist.path, items=len(items), name=checklist.spec.name),
+        summary=summarise(items),
+        items=items,
+        warnings=warnings,
+        stats=dict(sorted(kinds.items())),
+    )

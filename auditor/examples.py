@@ -1,0 +1,29 @@
+"""Run a rule's example mini-projects: the examples are the rule's tests and its documentation."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from auditor.evaluate import Evaluator, evaluate_rule
+from auditor.index import FactIndex
+from auditor.model import Status
+from auditor.rules import Condition, Example, Rule
+from auditor.scan import ScanOptions, extract_tree
+
+
+def run_example(rule: Rule, conditions: dict[str, Condition], example: Example) -> tuple[Status, list[str]]:
+    """Write the example's files to a temporary folder, scan it, and evaluate this one rule.
+
+    Returns the status and the evidence as ``path:line`` strings.
+    """
+    with tempfile.TemporaryDirectory(prefix="auditor-example-") as tmp:
+        root = Path(tmp)
+        for name, content in example.files.items():
+            target = root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8")
+        files, _ = extract_tree(root, ScanOptions(jobs=1))
+        evaluator = Evaluator(FactIndex(files), conditions)
+        status, hits, _ = evaluate_rule(rule, evaluator)
+        return status, sorted({f"{h.path}:{h.line}" for h in hits})

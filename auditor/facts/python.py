@@ -1,0 +1,524 @@
+"""Python facts through LibCST: one parse per file, names resolved through the file's imports.
+
+Fact types (all carry ``line`` and ``scope``, the dotted name of the enclosing
+function/class or ``<module>``):
+
+- ``import``    ``name``: the fully qualified imported name (``sqlalchemy.orm.Session``).
+- ``call``      ``name``: callee resolved through imports (``sqlalchemy.create_engine``;
+                method calls keep their receiver text, ``engine.dispose``; a call in a
+                chain is marked ``()``, ``structlog.get_logger().info``), ``args``:
+                positional values, ``kw``: keyword name -> value.
+- ``decorator`` ``name``, ``args``, ``kw`` like a call (a bare decorator has no args),
+                ``target``: the decorated function or class.
+- ``function``  ``name``, ``async``, ``params`` (name, ``ann``: names in the annotation,
+                ``default``), ``returns``: names in the return annotation, ``yields``,
+                ``decorators``.
+- ``class``     ``name``, ``bases``, ``decorators``.
+- ``except``    ``types``: caught names (empty for a bare except), ``calls``: callees
+                in the handler body, ``reraise``: the body raises, ``chained``: the body
+                raises ``from`` an exception (not ``None``).
+- ``raise``     ``name``: raised callee or name, ``cause``: the ``from`` name or None,
+                ``in_except``.
+- ``with``      ``names``: context expressions (callee names), ``async``.
+- ``string``    ``value``: a string literal that is not a docstring (f-strings with
+                ``{}`` for their fields, ``fstring`` true).
+- ``ref``       ``name``: a use of an imported name that is not a call (``os.environ``).
+- ``assign``    ``target`` (``X``, ``self.x``, ``app.config[KEY]``), ``value``, ``op``
+                (``=``, ``*=``...), ``ann``: names in an annotation.
+- ``dictkey``   ``key``: a string key of a dict literal (or a ``dict(k=...)`` keyword),
+                ``value``.
+- ``power``     a ``**`` with a non-literal exponent (geometric growth).
+
+Values are JSON-ready: str/int/float/bool/None, lists, dicts of str keys, or a marker
+dict ``{"ref": name}``, ``{"call": name}``, ``{"expr": node type}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from auditor.facts import Fact
+
+MAX_STRING = 400
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    """The raw dotted text of a name chain; calls in the chain are marked ``()``."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    if isinstance(node, cst.Call):
+        base = _dotted(node.func)
+        return f"{base}()" if base else None
+    if isinstance(node, cst.Subscript):
+        base = _dotted(node.value)
+        return f"{base}[]" if base else None
+    return None
+
+
+def _string_value(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        try:
+            value = node.evaluated_value
+        except Exception:  # noqa: BLE001 - odd escapes: keep the raw text
+            return None
+        if isinstance(value, bytes):
+            return value.decode("latin-1")
+        return value
+    if isinstance(node, cst.FormattedString):
+        parts = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(part.value)
+            else:
+                parts.append("{}")
+        return "".join(parts)
+    return None
+
+
+class _Extractor(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.facts: list[Fact] = []
+        self.aliases: dict[str, str] = {}
+        self.scope: list[str] = []
+        self.except_depth = 0
+        self.docstrings: set[int] = set()
+        self.handler_stack: list[Fact] = []
+        self.function_stack: list[Fact] = []
+        self.callee_nodes: set[int] = set()
+
+    # -- helpers -------------------------------------------------------------
+    def _line(self, node: cst.CSTNode) -> int:
+        try:
+            return int(self.get_metadata(PositionProvider, node).start.line)
+        except KeyError:
+            return 0
+
+    def _scope(self) -> str:
+        return ".".join(self.scope) if self.scope else "<module>"
+
+    def _add(self, t: str, node: cst.CSTNode, **data: Any) -> Fact:
+        fact: Fact = {"t": t, "line": self._line(node), "scope": self._scope(), **data}
+        self.facts.append(fact)
+        return fact
+
+    def _value(self, node: cst.BaseExpression, depth: int = 0) -> Any:
+        text = _string_value(node)
+        if text is not None:
+            return text[:MAX_STRING]
+        if isinstance(node, cst.Integer):
+            try:
+                return int(node.value.replace("_", ""), 0)
+            except ValueError:
+                return node.value
+        if isinstance(node, cst.Float):
+            try:
+                return float(node.value.replace("_", ""))
+            except ValueError:
+                return node.value
+        if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[node.value]
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            inner = self._value(node.expression, depth)
+            return -inner if isinstance(inner, (int, float)) and not isinstance(inner, bool) else {"expr": "UnaryOperation"}
+        if depth < 4 and isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+            return [
+                self._value(el.value, depth + 1)
+                for el in node.elements[:50]
+                if isinstance(el, (cst.Element,)) and not isinstance(el, cst.StarredElement)
+            ]
+        if depth < 4 and isinstance(node, cst.Dict):
+            out: dict[str, Any] = {}
+            for el in node.elements[:100]:
+                if isinstance(el, cst.DictElement):
+                    key = _string_value(el.key)
+                    if key is not None:
+                        out[key] = self._value(el.value, depth + 1)
+            return out
+        if isinstance(node, cst.Call):
+            name = _dotted(node.func)
+            return {"call": name or "<expr>"}
+        name = _dotted(node)
+        if name is not None:
+            return {"ref": name}
+        return {"expr": type(node).__name__}
+
+    def _names_in(self, node: cst.CSTNode | None) -> list[str]:
+        """Dotted names used inside an annotation or expression."""
+        if node is None:
+            return []
+        names: list[str] = []
+
+        class _Names(cst.CSTVisitor):
+            def visit_Attribute(self, n: cst.Attribute) -> bool:
+                d = _dotted(n)
+                if d:
+                    names.append(d)
+                    return False
+                return True
+
+            def visit_Name(self, n: cst.Name) -> None:
+                names.append(n.value)
+
+            def visit_SimpleString(self, n: cst.SimpleString) -> None:
+                v = _string_value(n)
+                if v and len(v) < 80:
+                    names.append(v)
+
+        node.visit(_Names())
+        return names
+
+    def _args(self, args: Sequence[cst.Arg]) -> tuple[list[Any], dict[str, Any]]:
+        positional: list[Any] = []
+        kw: dict[str, Any] = {}
+        for arg in args[:40]:
+            if arg.keyword is not None:
+                kw[arg.keyword.value] = self._value(arg.value)
+            elif arg.star == "**":
+                kw["**"] = self._value(arg.value)
+            elif not arg.star:
+                positional.append(self._value(arg.value))
+        return positional, kw
+
+    # -- imports -------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            full = _dotted(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.aliases[alias.asname.name.value] = full
+            else:
+                root = full.split(".")[0]
+                self.aliases.setdefault(root, root)
+            self._add("import", node, name=full)
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        module = _dotted(node.module) if node.module is not None else ""
+        prefix = "." * len(node.relative) + (module or "")
+        if isinstance(node.names, cst.ImportStar):
+            self._add("import", node, name=f"{prefix}.*")
+            return False
+        for alias in node.names:
+            name = _dotted(alias.name) or ""
+            full = f"{prefix}.{name}" if prefix and not prefix.endswith(".") else f"{prefix}{name}"
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self.aliases[local] = full
+            self._add("import", node, name=full)
+        return False
+
+    # -- definitions ---------------------------------------------------------
+    def _mark_docstring(self, body: cst.BaseSuite | Sequence[cst.BaseStatement]) -> None:
+        stmts = body.body if isinstance(body, cst.IndentedBlock) else body
+        if isinstance(stmts, Sequence) and stmts:
+            first = stmts[0]
+            if isinstance(first, cst.SimpleStatementLine) and first.body:
+                expr = first.body[0]
+                if isinstance(expr, cst.Expr) and isinstance(expr.value, (cst.SimpleString, cst.ConcatenatedString)):
+                    self.docstrings.add(id(expr.value))
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._mark_docstring(node.body)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._mark_docstring(node.body)
+        qual = ".".join([*self.scope, node.name.value])
+        decorators = []
+        for dec in node.decorators:
+            d = dec.decorator
+            if isinstance(d, cst.Call):
+                args, kw = self._args(d.args)
+                name = _dotted(d.func) or "<expr>"
+            else:
+                args, kw = [], {}
+                name = _dotted(d) or "<expr>"
+            decorators.append(name)
+            fact: Fact = {"t": "decorator", "line": self._line(dec), "scope": qual, "name": name,
+                          "args": args, "kw": kw, "target": node.name.value}
+            self.facts.append(fact)
+        params = []
+        all_params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        for param in all_params:
+            ann = self._names_in(param.annotation.annotation) if param.annotation else []
+            default = self._value(param.default) if param.default is not None else None
+            params.append({"name": param.name.value, "ann": ann, "default": default})
+        returns = self._names_in(node.returns.annotation) if node.returns else []
+        func: Fact = {"t": "function", "line": self._line(node.name), "scope": qual,
+                      "name": node.name.value, "async": node.asynchronous is not None,
+                      "params": params, "returns": returns, "yields": False,
+                      "decorators": decorators}
+        self.facts.append(func)
+        self.function_stack.append(func)
+        self.scope.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.scope.pop()
+        self.function_stack.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        return None
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self.function_stack:
+            self.function_stack[-1]["yields"] = True
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._mark_docstring(node.body)
+        qual = ".".join([*self.scope, node.name.value])
+        bases = [_dotted(b.value) or "<expr>" for b in node.bases]
+        kw = {k.keyword.value: self._value(k.value) for k in node.keywords if k.keyword is not None}
+        decorators = []
+        for dec in node.decorators:
+            d = dec.decorator
+            name = _dotted(d.func if isinstance(d, cst.Call) else d) or "<expr>"
+            decorators.append(name)
+            args, dkw = self._args(d.args) if isinstance(d, cst.Call) else ([], {})
+            self.facts.append({"t": "decorator", "line": self._line(dec), "scope": qual, "name": name,
+                               "args": args, "kw": dkw, "target": node.name.value})
+        self.facts.append({"t": "class", "line": self._line(node.name), "scope": qual,
+                           "name": node.name.value, "bases": bases, "kw": kw, "decorators": decorators})
+        self.scope.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.scope.pop()
+
+    # -- calls and names -----------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        name = _dotted(node.func) or "<expr>"
+        self.callee_nodes.add(id(node.func))
+        args, kw = self._args(node.args)
+        self._add("call", node, name=name, args=args, kw=kw)
+        if self.handler_stack:
+            self.handler_stack[-1]["calls"].append(name)
+        if name in ("dict",) and kw:
+            for key, value in kw.items():
+                self._add("dictkey", node, key=key, value=value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        if id(node) in self.callee_nodes:
+            return True
+        d = _dotted(node)
+        if d and "(" not in d and "[" not in d:
+            self._add("ref", node, name=d)
+            return False
+        return True
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.aliases and id(node) not in self.callee_nodes:
+            self._add("ref", node, name=node.value)
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        for el in node.elements:
+            if isinstance(el, cst.DictElement):
+                key = _string_value(el.key)
+                if key is not None:
+                    self._add("dictkey", el, key=key[:MAX_STRING], value=self._value(el.value, 2))
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if id(node) in self.docstrings:
+            return
+        value = _string_value(node)
+        if value is not None and value.strip():
+            self._add("string", node, value=value[:MAX_STRING])
+
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> bool:
+        if id(node) in self.docstrings:
+            return False
+        value = _string_value(node)
+        if value is not None:
+            self._add("string", node, value=value[:MAX_STRING])
+        return False
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        value = _string_value(node)
+        if value:
+            self._add("string", node, value=value[:MAX_STRING], fstring=True)
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if isinstance(node.operator, cst.Power) and not isinstance(node.right, (cst.Integer, cst.Float)):
+            self._add("power", node)
+
+    # -- assignments ---------------------------------------------------------
+    def _target(self, node: cst.BaseExpression) -> str | None:
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            base = _dotted(node.value)
+            index = node.slice[0].slice
+            if base and isinstance(index, cst.Index):
+                key = _string_value(index.value)
+                if key is not None:
+                    return f"{base}[{key}]"
+            return None
+        return _dotted(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = self._value(node.value)
+        for target in node.targets:
+            t = target.target
+            elements = t.elements if isinstance(t, (cst.Tuple, cst.List)) else None
+            if elements is not None:
+                for el in elements:
+                    name = self._target(el.value)
+                    if name:
+                        self._add("assign", node, target=name, value={"expr": "unpack"}, op="=", ann=[])
+                continue
+            name = self._target(t)
+            if name:
+                self._add("assign", node, target=name, value=value, op="=", ann=[])
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        name = self._target(node.target)
+        if name:
+            value = self._value(node.value) if node.value is not None else {"expr": "missing"}
+            self._add("assign", node, target=name, value=value, op=":",
+                      ann=self._names_in(node.annotation.annotation))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        name = self._target(node.target)
+        if name:
+            op = type(node.operator).__name__
+            self._add("assign", node, target=name, value=self._value(node.value), op=op, ann=[])
+
+    # -- errors and contexts -------------------------------------------------
+    def _except(self, node: cst.ExceptHandler | cst.ExceptStarHandler) -> None:
+        types: list[str] = []
+        if node.type is not None:
+            if isinstance(node.type, cst.Tuple):
+                types = [_dotted(el.value) or "<expr>" for el in node.type.elements]
+            else:
+                types = [_dotted(node.type) or "<expr>"]
+        fact = self._add("except", node, types=types, calls=[], reraise=False, chained=False)
+        self.handler_stack.append(fact)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._except(node)
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self.handler_stack.pop()
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        self._except(node)
+
+    def leave_ExceptStarHandler(self, original_node: cst.ExceptStarHandler) -> None:
+        self.handler_stack.pop()
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        name = None
+        if node.exc is not None:
+            exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
+            name = _dotted(exc) or "<expr>"
+        cause = None
+        if node.cause is not None:
+            cause = _dotted(node.cause.item) or "<expr>"
+        in_except = bool(self.handler_stack)
+        self._add("raise", node, name=name, cause=cause, in_except=in_except)
+        if self.handler_stack:
+            handler = self.handler_stack[-1]
+            handler["reraise"] = True
+            if cause is not None and cause != "None":
+                handler["chained"] = True
+
+    def visit_With(self, node: cst.With) -> None:
+        names = []
+        for item in node.items:
+            expr = item.item
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            names.append(_dotted(expr) or "<expr>")
+        self._add("with", node, names=names, **{"async": node.asynchronous is not None})
+
+
+def _resolve(name: str, aliases: dict[str, str]) -> str:
+    if not name or name.startswith("<"):
+        return name
+    head, dot, rest = name.partition(".")
+    bracket = ""
+    for mark in ("(", "["):
+        if mark in head:
+            head, _, tail = head.partition(mark)
+            bracket = mark + tail
+    target = aliases.get(head)
+    if target is None:
+        return name
+    return f"{target}{bracket}{dot}{rest}"
+
+
+def _resolve_value(value: Any, aliases: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"ref"}:
+            return {"ref": _resolve(value["ref"], aliases)}
+        if set(value) == {"call"}:
+            return {"call": _resolve(value["call"], aliases)}
+        return {k: _resolve_value(v, aliases) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_value(v, aliases) for v in value]
+    return value
+
+
+def extract_python(source: bytes) -> list[Fact]:
+    """Parse one Python file and return its facts, names resolved through its imports.
+
+    Raises libcst.ParserSyntaxError (and RecursionError on absurd nesting); the caller
+    turns those into warnings.
+    """
+    module = cst.parse_module(source)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    visitor = _Extractor()
+    wrapper.visit(visitor)
+    aliases = visitor.aliases
+    facts: list[Fact] = []
+    for fact in visitor.facts:
+        t = fact["t"]
+        if t == "ref" and fact["name"].split(".")[0] not in aliases:
+            continue
+        if t in ("call", "decorator", "ref", "raise"):
+            if fact.get("name"):
+                fact["name"] = _resolve(fact["name"], aliases)
+        if t in ("call", "decorator"):
+            fact["args"] = _resolve_value(fact["args"], aliases)
+            fact["kw"] = _resolve_value(fact["kw"], aliases)
+        elif t == "class":
+            fact["bases"] = [_resolve(b, aliases) for b in fact["bases"]]
+            fact["decorators"] = [_resolve(b, aliases) for b in fact["decorators"]]
+        elif t == "function":
+            fact["decorators"] = [_resolve(b, aliases) for b in fact["decorators"]]
+            fact["returns"] = [_resolve(b, aliases) for b in fact["returns"]]
+            for param in fact["params"]:
+                param["ann"] = [_resolve(b, aliases) for b in param["ann"]]
+                param["default"] = _resolve_value(param["default"], aliases)
+        elif t == "except":
+            fact["types"] = [_resolve(b, aliases) for b in fact["types"]]
+            fact["calls"] = sorted({_resolve(b, aliases) for b in fact["calls"]})
+        elif t == "raise" and fact.get("cause"):
+            fact["cause"] = _resolve(fact["cause"], aliases)
+        elif t == "with":
+            fact["names"] = [_resolve(b, aliases) for b in fact["names"]]
+        elif t in ("assign", "dictkey"):
+            fact["value"] = _resolve_value(fact["value"], aliases)
+            if t == "assign":
+                fact["ann"] = [_resolve(b, aliases) for b in fact["ann"]]
+        facts.append(fact)
+    return _dedupe_refs(facts)
+
+
+def _dedupe_refs(facts: list[Fact]) -> list[Fact]:
+    """Keep one ``ref`` per name and line, and only refs rooted in an imported name or chain."""
+    out: list[Fact] = []
+    seen: set[tuple[str, int]] = set()
+    for fact in facts:
+        if fact["t"] == "ref":
+            key = (fact["name"], fact["line"])
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(fact)
+    return out

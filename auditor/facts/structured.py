@@ -1,0 +1,285 @@
+"""Facts from structured config files: YAML (compose, workflows, Kubernetes, Prometheus rules,
+Helm templates where they parse), TOML and JSON, flattened to dotted keys with line numbers.
+
+Fact types:
+
+- ``key``   ``path``: dotted key path, list items by index (``services.web.healthcheck``,
+            ``jobs.test.steps.2.uses``), ``value``: the scalar (str/int/float/bool/None) or
+            None for a mapping or list, ``doc``: the document index in a multi-document file.
+- ``dependency`` ``name``: a normalised distribution name declared in pyproject.toml
+            (PEP 621, Poetry, dependency groups) or setup.cfg ``install_requires``.
+
+The kind of a generic YAML file is refined from its content: ``k8s`` (``apiVersion`` and
+``kind``), ``prometheus`` (``groups[].rules[]`` with ``alert``/``record``), ``helm`` (a chart
+template; parsed after template directives are blanked when possible).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from typing import Any
+
+import yaml
+
+from auditor.facts import Fact
+
+DEFAULT_MAX_NODES = 200_000
+
+
+class StructureError(ValueError):
+    """A config file that does not parse, or is too large to flatten."""
+
+
+def normalise_dist(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower().strip()
+
+
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def requirement_name(spec: str) -> str | None:
+    m = _REQ_NAME.match(spec)
+    return normalise_dist(m.group(1)) if m else None
+
+
+# -- YAML -----------------------------------------------------------------------------------
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    tag = node.tag
+    value = node.value
+    if tag.endswith(":int"):
+        try:
+            return int(value, 0)
+        except ValueError:
+            return value
+    if tag.endswith(":bool"):
+        return value.lower() in ("true", "yes", "on")
+    if tag.endswith(":null"):
+        return None
+    if tag.endswith(":float"):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _flatten_yaml(node: yaml.Node, path: str, doc: int, facts: list[Fact], budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise StructureError("more YAML nodes than the limit (alias bomb or huge file)")
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        if path:
+            facts.append({"t": "key", "path": path, "value": None, "line": line, "doc": doc})
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key = str(key_node.value)
+            else:
+                key = "?"
+            if key == "<<":
+                _flatten_yaml(value_node, path, doc, facts, budget)
+                continue
+            sub = f"{path}.{key}" if path else key
+            if isinstance(value_node, yaml.ScalarNode):
+                budget[0] -= 1
+                facts.append({"t": "key", "path": sub, "value": _scalar(value_node),
+                              "line": key_node.start_mark.line + 1, "doc": doc})
+            else:
+                facts.append({"t": "key", "path": sub, "value": None,
+                              "line": key_node.start_mark.line + 1, "doc": doc})
+                _flatten_children(value_node, sub, doc, facts, budget)
+    elif isinstance(node, yaml.SequenceNode):
+        _flatten_children(node, path, doc, facts, budget)
+    elif isinstance(node, yaml.ScalarNode):
+        facts.append({"t": "key", "path": path, "value": _scalar(node), "line": line, "doc": doc})
+
+
+def _flatten_children(node: yaml.Node, path: str, doc: int, facts: list[Fact], budget: list[int]) -> None:
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _flatten_yaml(item, f"{path}.{index}" if path else str(index), doc, facts, budget)
+    else:
+        _flatten_yaml(node, path, doc, facts, budget)
+
+
+_TEMPLATE_LINE = re.compile(r"^\s*\{\{-?.*-?\}\}\s*$")
+_TEMPLATE_INLINE = re.compile(r"\{\{-?.*?-?\}\}")
+
+
+def _blank_templates(text: str) -> str:
+    lines = []
+    for line in text.splitlines():
+        if _TEMPLATE_LINE.match(line):
+            lines.append("")
+        else:
+            lines.append(_TEMPLATE_INLINE.sub("TEMPLATE", line))
+    return "\n".join(lines)
+
+
+def extract_yaml(text: str, kind: str, max_nodes: int = DEFAULT_MAX_NODES) -> tuple[str, list[Fact]]:
+    """Flatten every document; returns the refined kind and the facts."""
+    templated = "{{" in text
+    source = _blank_templates(text) if templated else text
+    facts: list[Fact] = []
+    budget = [max_nodes]
+    try:
+        for doc, node in enumerate(yaml.compose_all(source, Loader=yaml.SafeLoader)):
+            if node is not None:
+                _flatten_yaml(node, "", doc, facts, budget)
+    except yaml.YAMLError as exc:
+        if templated:
+            return "helm", []
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise StructureError(f"invalid YAML: {where}{problem}") from None
+    except RecursionError:
+        raise StructureError("YAML nested too deeply") from None
+    if kind == "yaml":
+        kind = _refine_kind(facts, templated)
+    return kind, facts
+
+
+def _refine_kind(facts: list[Fact], templated: bool) -> str:
+    paths = {(f["doc"], f["path"]) for f in facts}
+    docs = {f["doc"] for f in facts}
+    if any((d, "apiVersion") in paths and (d, "kind") in paths for d in docs):
+        return "helm" if templated else "k8s"
+    if any(re.fullmatch(r"groups\.\d+\.rules\.\d+\.(alert|record)", f["path"]) for f in facts):
+        return "prometheus"
+    return "helm" if templated else "yaml"
+
+
+# -- TOML and JSON ---------------------------------------------------------------------------
+
+
+def _flatten_plain(value: Any, path: str, facts: list[Fact], lines: list[str], budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise StructureError("more keys than the limit")
+    if isinstance(value, dict):
+        if path:
+            facts.append({"t": "key", "path": path, "value": None, "line": _find_line(path, lines), "doc": 0})
+        for key, sub in value.items():
+            _flatten_plain(sub, f"{path}.{key}" if path else str(key), facts, lines, budget)
+    elif isinstance(value, list):
+        facts.append({"t": "key", "path": path, "value": None, "line": _find_line(path, lines), "doc": 0})
+        for index, item in enumerate(value):
+            _flatten_plain(item, f"{path}.{index}", facts, lines, budget)
+    else:
+        if not isinstance(value, (str, int, float, bool)) and value is not None:
+            value = str(value)
+        facts.append({"t": "key", "path": path, "value": value, "line": _find_line(path, lines), "doc": 0})
+
+
+def _find_line(path: str, lines: list[str]) -> int:
+    """Best line for a dotted key in TOML/JSON text (their parsers give no positions)."""
+    parts = [p for p in path.split(".") if not p.isdigit()]
+    if not parts:
+        return 1
+    last = re.escape(parts[-1])
+    key_re = re.compile(rf'^\s*"?{last}"?\s*[=:]|^\s*\[+\s*"?{re.escape(".".join(parts))}"?\s*\]+')
+    start = 0
+    if len(parts) > 1:
+        header = re.compile(r"^\s*\[+\s*" + re.escape(".".join(parts[:-1])) + r"\s*\]+")
+        for i, line in enumerate(lines):
+            if header.match(line):
+                start = i
+                break
+    for i in range(start, len(lines)):
+        if key_re.search(lines[i]):
+            return i + 1
+    return 1
+
+
+def extract_toml(text: str, path: str, max_nodes: int = DEFAULT_MAX_NODES) -> list[Fact]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StructureError(f"invalid TOML: {exc}") from None
+    lines = text.splitlines()
+    facts: list[Fact] = []
+    _flatten_plain(data, "", facts, lines, [max_nodes])
+    if path.rsplit("/", 1)[-1] == "pyproject.toml":
+        facts.extend(_pyproject_dependencies(data, lines))
+    return facts
+
+
+def _dep_line(name: str, lines: list[str]) -> int:
+    pat = re.compile(r"(^|[\"'\s])" + re.escape(name).replace(r"\-", "[-_.]") + r"([\s\"'<>=!~\[;@]|$)", re.I)
+    for i, line in enumerate(lines):
+        if pat.search(line):
+            return i + 1
+    return 1
+
+
+def _pyproject_dependencies(data: dict[str, Any], lines: list[str]) -> list[Fact]:
+    specs: list[str] = []
+    project = data.get("project", {}) if isinstance(data.get("project"), dict) else {}
+    specs += [s for s in project.get("dependencies", []) if isinstance(s, str)]
+    for group in (project.get("optional-dependencies") or {}).values():
+        if isinstance(group, list):
+            specs += [s for s in group if isinstance(s, str)]
+    for group in (data.get("dependency-groups") or {}).values():
+        if isinstance(group, list):
+            specs += [s for s in group if isinstance(s, str)]
+    poetry = data.get("tool", {}).get("poetry", {}) if isinstance(data.get("tool"), dict) else {}
+    if isinstance(poetry, dict):
+        for table in (poetry.get("dependencies"), poetry.get("dev-dependencies")):
+            if isinstance(table, dict):
+                specs += [k for k in table if k.lower() != "python"]
+        for group in (poetry.get("group") or {}).values():
+            if isinstance(group, dict) and isinstance(group.get("dependencies"), dict):
+                specs += list(group["dependencies"])
+    facts = []
+    for spec in specs:
+        name = requirement_name(spec)
+        if name:
+            facts.append({"t": "dependency", "name": name, "line": _dep_line(name, lines)})
+    return facts
+
+
+def extract_json(text: str, max_nodes: int = DEFAULT_MAX_NODES) -> list[Fact]:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise StructureError(f"invalid JSON: {exc}") from None
+    facts: list[Fact] = []
+    _flatten_plain(data, "", facts, text.splitlines(), [max_nodes])
+    return facts
+
+
+def extract_requirements(text: str) -> list[Fact]:
+    facts = []
+    for i, line in enumerate(text.splitlines(), 1):
+        stripped = line.split("#", 1)[0].strip()
+        if not stripped or stripped.startswith("-"):
+            continue
+        name = requirement_name(stripped)
+        if name:
+            facts.append({"t": "dependency", "name": name, "line": i})
+    return facts
+
+
+def extract_setup_cfg(text: str) -> list[Fact]:
+    facts = []
+    inside = False
+    for i, line in enumerate(text.splitlines(), 1):
+        if re.match(r"^\s*install_requires\s*=", line) or re.match(r"^\s*\w[\w-]*\s*=\s*$", line) and inside:
+            inside = True
+            rest = line.split("=", 1)[1].strip()
+            if rest and (name := requirement_name(rest)):
+                facts.append({"t": "dependency", "name": name, "line": i})
+            continue
+        if inside:
+            if line[:1].isspace() and line.strip():
+                name = requirement_name(line.strip())
+                if name:
+                    facts.append({"t": "dependency", "name": name, "line": i})
+            elif line.strip():
+                inside = False
+    return facts

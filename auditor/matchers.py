@@ -1,0 +1,642 @@
+"""The rule vocabulary: leaf matchers over the fact index, each a small pydantic model + a function.
+
+Every matcher returns the hits (path, line, matched value, scope) where it matched. Common
+options on every matcher:
+
+- ``role``: which files count: ``runtime`` (default), ``test``, ``docs``, ``any``, or a list.
+- ``file``: glob(s) over the file path (``**`` crosses folders).
+- ``min_count``: at least this many hits in one file.
+- ``distinct``: at least this many distinct matched values across the repository.
+
+Name patterns are globs over fully qualified names (``sqlalchemy.create_engine``,
+``*.dispose``). Value patterns are regular expressions searched in the value's text
+(a list or dict matches when any element, key or value matches).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from auditor.facts import Fact, FileFacts
+from auditor.index import FactIndex, Hit
+
+ROLES = ("runtime", "test", "docs")
+
+
+def _as_list(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return value
+
+
+class Params(BaseModel):
+    """Options shared by every matcher."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: list[str] = Field(default_factory=lambda: ["runtime"])
+    file: list[str] = Field(default_factory=list)
+    min_count: int = 1
+    distinct: int = 1
+
+    @field_validator("role", "file", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    @field_validator("role")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        for role in value:
+            if role not in (*ROLES, "any"):
+                raise ValueError(f"unknown role {role!r} (runtime, test, docs, any)")
+        return value
+
+    def roles(self) -> frozenset[str] | None:
+        return None if "any" in self.role else frozenset(self.role)
+
+
+def _names(value: Any) -> Any:
+    return _as_list(value)
+
+
+@lru_cache(maxsize=4096)
+def _glob_re(pattern: str) -> re.Pattern[str]:
+    """Segment glob: ``*`` stays within a dotted/slashed segment, ``**`` crosses them."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append(r"[^./]*")
+        elif c == "?":
+            out.append(r"[^./]")
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def name_matches(name: str | None, patterns: Iterable[str]) -> bool:
+    if not name:
+        return False
+    return any(fnmatchcase(name, p) for p in patterns)
+
+
+def path_matches(path: str, patterns: Iterable[str]) -> bool:
+    for p in patterns:
+        if _glob_re(p).match(path):
+            return True
+        if "/" not in p and _glob_re(p).match(path.rsplit("/", 1)[-1]):
+            return True
+    return False
+
+
+def key_matches(key: str, pattern: str) -> bool:
+    return bool(_glob_re(pattern).match(key))
+
+
+@lru_cache(maxsize=4096)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def value_texts(value: Any) -> list[str]:
+    """The texts a value pattern is searched in."""
+    if isinstance(value, dict):
+        if set(value) == {"ref"}:
+            return [str(value["ref"])]
+        if set(value) == {"call"}:
+            return [f"{value['call']}()"]
+        if set(value) == {"expr"}:
+            return [f"<{value['expr']}>"]
+        out = []
+        for k, v in value.items():
+            out.append(str(k))
+            out.extend(value_texts(v))
+        return out
+    if isinstance(value, list):
+        out = []
+        for v in value:
+            out.extend(value_texts(v))
+        return out
+    if isinstance(value, bool) or value is None:
+        return [str(value)]
+    return [str(value)]
+
+
+def value_matches(value: Any, pattern: str) -> str | None:
+    """The first text of the value that the pattern finds, or None."""
+    regex = _regex(pattern)
+    for text in value_texts(value):
+        if regex.search(text):
+            return text
+    return None
+
+
+# -- Python matchers ----------------------------------------------------------------------
+
+class ImportParams(Params):
+    """An import of a module or name (a pattern also matches names below it: ``structlog``
+    matches ``structlog.get_logger``)."""
+
+    name: list[str]
+    _n = field_validator("name", mode="before")(_names)
+
+
+def match_import(p: ImportParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("import", p.roles(), frozenset({"python"})):
+        name = fact["name"]
+        if any(fnmatchcase(name, pat) or name.startswith(pat + ".") for pat in p.name):
+            hits.append(Hit(file.path, fact["line"], name, fact["scope"]))
+    return hits
+
+
+class CallParams(Params):
+    """A call of a resolved callee, optionally with keywords or argument values."""
+
+    name: list[str]
+    kwargs: list[str] = Field(default_factory=list, description="any of these keyword names is passed")
+    kwarg: dict[str, str] = Field(default_factory=dict, description="keyword -> value regex, all must match")
+    arg: str | None = Field(default=None, description="regex searched in any positional argument")
+    not_kwarg: dict[str, str] = Field(default_factory=dict, description="keyword -> value regex that must not match")
+    _n = field_validator("name", "kwargs", mode="before")(_names)
+
+
+def _call_like(p: CallParams, fact: Fact) -> str | None:
+    if not name_matches(fact["name"], p.name):
+        return None
+    key = fact["name"]
+    kw = fact.get("kw", {})
+    if p.kwargs:
+        present = [k for k in p.kwargs if k in kw]
+        if not present:
+            return None
+        key = present[0]
+    for name, pattern in p.kwarg.items():
+        if name not in kw:
+            return None
+        found = value_matches(kw[name], pattern)
+        if found is None:
+            return None
+        key = found
+    for name, pattern in p.not_kwarg.items():
+        if name in kw and value_matches(kw[name], pattern) is not None:
+            return None
+    if p.arg is not None:
+        found = next((t for a in fact.get("args", []) if (t := value_matches(a, p.arg)) is not None), None)
+        if found is None:
+            return None
+        key = found
+    return key
+
+
+def match_call(p: CallParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("call", p.roles(), frozenset({"python"})):
+        key = _call_like(p, fact)
+        if key is not None:
+            hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
+    return hits
+
+
+class DecoratorParams(CallParams):
+    """A decorator (``@app.get("/health")``, ``@retry(wait=...)``) on a function or class."""
+
+    target: str | None = Field(default=None, description="regex on the decorated name")
+
+
+def match_decorator(p: DecoratorParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("decorator", p.roles(), frozenset({"python"})):
+        if p.target and not _regex(p.target).search(fact["target"]):
+            continue
+        key = _call_like(p, fact)
+        if key is not None:
+            hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
+    return hits
+
+
+class FunctionParams(Params):
+    """A function definition by name, shape, parameters or decorators."""
+
+    name: str | None = Field(default=None, description="regex, full match")
+    is_async: bool | None = Field(default=None, alias="async")
+    yields: bool | None = None
+    decorator: list[str] = Field(default_factory=list)
+    param_name: str | None = Field(default=None, description="regex, full match on a parameter name")
+    param_ann: list[str] = Field(default_factory=list, description="globs on names in a parameter annotation")
+    param_default: list[str] = Field(default_factory=list, description="globs on a parameter default's callee")
+    returns: list[str] = Field(default_factory=list)
+    _n = field_validator("decorator", "param_ann", "param_default", "returns", mode="before")(_names)
+
+
+def match_function(p: FunctionParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("function", p.roles(), frozenset({"python"})):
+        if p.name and not _regex(p.name).fullmatch(fact["name"]):
+            continue
+        if p.is_async is not None and fact["async"] != p.is_async:
+            continue
+        if p.yields is not None and fact["yields"] != p.yields:
+            continue
+        if p.decorator and not any(name_matches(d, p.decorator) for d in fact["decorators"]):
+            continue
+        if p.returns and not any(name_matches(r, p.returns) for r in fact["returns"]):
+            continue
+        params = fact["params"]
+        if p.param_name:
+            params = [x for x in params if _regex(p.param_name).fullmatch(x["name"])]
+        if p.param_ann:
+            params = [x for x in params if any(name_matches(a, p.param_ann) for a in x["ann"])]
+        if p.param_default:
+            params = [x for x in params if any(name_matches(t.rstrip("()"), p.param_default)
+                                               for t in value_texts(x["default"]))]
+        if (p.param_name or p.param_ann or p.param_default) and not params:
+            continue
+        hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
+    return hits
+
+
+class ClassParams(Params):
+    """A class definition by name, bases or decorators."""
+
+    name: str | None = Field(default=None, description="regex, full match")
+    bases: list[str] = Field(default_factory=list, description="globs, any base matches")
+    decorator: list[str] = Field(default_factory=list)
+    _n = field_validator("bases", "decorator", mode="before")(_names)
+
+
+def match_class(p: ClassParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("class", p.roles(), frozenset({"python"})):
+        if p.name and not _regex(p.name).fullmatch(fact["name"]):
+            continue
+        if p.bases and not any(name_matches(b, p.bases) for b in fact["bases"]):
+            continue
+        if p.decorator and not any(name_matches(d, p.decorator) for d in fact["decorators"]):
+            continue
+        hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
+    return hits
+
+
+class ExceptParams(Params):
+    """An ``except`` clause by what it catches and what its body does."""
+
+    types: list[str] = Field(default_factory=list, description="globs; '<bare>' for a bare except")
+    calls: list[str] = Field(default_factory=list, description="the body calls one of these")
+    reraise: bool | None = None
+    chained: bool | None = None
+    _n = field_validator("types", "calls", mode="before")(_names)
+
+
+def match_except(p: ExceptParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("except", p.roles(), frozenset({"python"})):
+        types = fact["types"] or ["<bare>"]
+        if p.types and not any(name_matches(t, p.types) for t in types):
+            continue
+        if p.calls and not any(name_matches(c, p.calls) for c in fact["calls"]):
+            continue
+        if p.reraise is not None and fact["reraise"] != p.reraise:
+            continue
+        if p.chained is not None and fact["chained"] != p.chained:
+            continue
+        hits.append(Hit(file.path, fact["line"], ",".join(types), fact["scope"]))
+    return hits
+
+
+class RaiseParams(Params):
+    """A ``raise`` statement; ``chained`` means ``raise X from exc`` (not ``from None``)."""
+
+    name: list[str] = Field(default_factory=list)
+    chained: bool | None = None
+    in_except: bool | None = None
+    _n = field_validator("name", mode="before")(_names)
+
+
+def match_raise(p: RaiseParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("raise", p.roles(), frozenset({"python"})):
+        if p.name and not name_matches(fact["name"], p.name):
+            continue
+        chained = fact["cause"] is not None and fact["cause"] != "None"
+        if p.chained is not None and chained != p.chained:
+            continue
+        if p.in_except is not None and fact["in_except"] != p.in_except:
+            continue
+        hits.append(Hit(file.path, fact["line"], fact["name"] or "", fact["scope"]))
+    return hits
+
+
+class WithParams(Params):
+    """A ``with``/``async with`` over one of these context managers."""
+
+    name: list[str]
+    is_async: bool | None = Field(default=None, alias="async")
+    _n = field_validator("name", mode="before")(_names)
+
+
+def match_with(p: WithParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("with", p.roles(), frozenset({"python"})):
+        if p.is_async is not None and fact["async"] != p.is_async:
+            continue
+        found = next((n for n in fact["names"] if name_matches(n, p.name)), None)
+        if found:
+            hits.append(Hit(file.path, fact["line"], found, fact["scope"]))
+    return hits
+
+
+class StringParams(Params):
+    """A string literal (not a docstring) matching a regex. Text search: use where no name can."""
+
+    pattern: str
+    fstring: bool | None = None
+
+
+def match_string(p: StringParams, index: FactIndex) -> list[Hit]:
+    regex = _regex(p.pattern)
+    hits = []
+    for file, fact in index.facts("string", p.roles(), frozenset({"python"})):
+        if p.fstring is not None and bool(fact.get("fstring")) != p.fstring:
+            continue
+        m = regex.search(fact["value"])
+        if m:
+            hits.append(Hit(file.path, fact["line"], m.group(0), fact["scope"]))
+    return hits
+
+
+class UsesParams(Params):
+    """A use of a resolved name: called, referenced, decorating, subclassed, caught or entered."""
+
+    name: list[str]
+    _n = field_validator("name", mode="before")(_names)
+
+
+def match_uses(p: UsesParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    roles = p.roles()
+    py = frozenset({"python"})
+
+    def ok(name: str | None) -> bool:
+        if not name:
+            return False
+        return any(fnmatchcase(name, pat) or name.startswith(pat + ".") or name.startswith(pat + "(")
+                   for pat in p.name)
+
+    for t in ("call", "ref", "decorator"):
+        for file, fact in index.facts(t, roles, py):
+            if ok(fact["name"]):
+                hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
+    for file, fact in index.facts("class", roles, py):
+        for base in fact["bases"]:
+            if ok(base):
+                hits.append(Hit(file.path, fact["line"], base, fact["scope"]))
+    for file, fact in index.facts("function", roles, py):
+        for param in fact["params"]:
+            for name in param["ann"]:
+                if ok(name):
+                    hits.append(Hit(file.path, fact["line"], name, fact["scope"]))
+    for file, fact in index.facts("except", roles, py):
+        for name in fact["types"]:
+            if ok(name):
+                hits.append(Hit(file.path, fact["line"], name, fact["scope"]))
+    return hits
+
+
+class AssignParams(Params):
+    """An assignment to a target (``CONN_MAX_AGE``, ``self.x``, ``app.config[KEY]``)."""
+
+    target: str = Field(description="regex, full match on the target text")
+    value: str | None = Field(default=None, description="regex searched in the value")
+    op: str | None = Field(default=None, description="'=', ':' (annotated), or an AugAssign name like MultiplyAssign")
+    ann: list[str] = Field(default_factory=list)
+    _n = field_validator("ann", mode="before")(_names)
+
+
+def match_assign(p: AssignParams, index: FactIndex) -> list[Hit]:
+    regex = _regex(p.target)
+    hits = []
+    for file, fact in index.facts("assign", p.roles(), frozenset({"python"})):
+        if not regex.fullmatch(fact["target"]):
+            continue
+        if p.op is not None and fact["op"] != p.op:
+            continue
+        if p.ann and not any(name_matches(a, p.ann) for a in fact["ann"]):
+            continue
+        key = fact["target"]
+        if p.value is not None:
+            found = value_matches(fact["value"], p.value)
+            if found is None:
+                continue
+            key = found
+        hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
+    return hits
+
+
+class DictKeyParams(Params):
+    """A string key in a dict literal (settings dicts such as ``DATABASES``, ``LOGGING``)."""
+
+    key: str = Field(description="regex, full match")
+    value: str | None = None
+
+
+def match_dictkey(p: DictKeyParams, index: FactIndex) -> list[Hit]:
+    regex = _regex(p.key)
+    hits = []
+    for file, fact in index.facts("dictkey", p.roles(), frozenset({"python"})):
+        if not regex.fullmatch(fact["key"]):
+            continue
+        key = fact["key"]
+        if p.value is not None:
+            found = value_matches(fact["value"], p.value)
+            if found is None:
+                continue
+            key = found
+        hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
+    return hits
+
+
+class PowerParams(Params):
+    """A ``**`` with a non-constant exponent (``2 ** attempt``)."""
+
+
+def match_power(p: PowerParams, index: FactIndex) -> list[Hit]:
+    return [Hit(f.path, x["line"], "**", x["scope"]) for f, x in index.facts("power", p.roles(), frozenset({"python"}))]
+
+
+# -- config matchers ------------------------------------------------------------------------
+
+class KeyParams(Params):
+    """A key in a structured config file (YAML/TOML/JSON), by dotted path glob and value."""
+
+    kind: list[str] = Field(description="compose, workflow, k8s, prometheus, helm, yaml, toml, json")
+    path: str = Field(description="dotted path glob: services.*.healthcheck, jobs.*.steps.*.uses")
+    value: str | None = None
+    _n = field_validator("kind", mode="before")(_names)
+
+
+def match_key(p: KeyParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("key", p.roles(), frozenset(p.kind)):
+        if p.file and not path_matches(file.path, p.file):
+            continue
+        if not key_matches(fact["path"], p.path):
+            continue
+        key = fact["path"]
+        if p.value is not None:
+            if fact["value"] is None:
+                continue
+            found = value_matches(fact["value"], p.value)
+            if found is None:
+                continue
+            key = found
+        hits.append(Hit(file.path, fact["line"], key, f"doc{fact.get('doc', 0)}"))
+    return hits
+
+
+class InstructionParams(Params):
+    """A Dockerfile instruction (``FROM``, ``HEALTHCHECK``, ``COPY --from``, ``RUN --mount``)."""
+
+    name: list[str]
+    args: str | None = Field(default=None, description="regex searched in the arguments")
+    flag: str | None = Field(default=None, description="an option such as from, mount")
+    flag_value: str | None = None
+    _n = field_validator("name", mode="before")(_names)
+
+
+def match_instruction(p: InstructionParams, index: FactIndex) -> list[Hit]:
+    names = {n.upper() for n in p.name}
+    hits = []
+    for file, fact in index.facts("instruction", p.roles(), frozenset({"dockerfile"})):
+        if fact["name"] not in names:
+            continue
+        key = fact["name"]
+        if p.args is not None:
+            m = _regex(p.args).search(fact["args"])
+            if not m:
+                continue
+            key = m.group(0)
+        if p.flag is not None:
+            if p.flag not in fact["flags"]:
+                continue
+            if p.flag_value is not None and not _regex(p.flag_value).search(fact["flags"][p.flag]):
+                continue
+        hits.append(Hit(file.path, fact["line"], key, f"stage{fact['stage']}"))
+    return hits
+
+
+class TextParams(Params):
+    """Text search in non-Python files (Markdown, nginx, ini, Makefile, scripts...). A last
+    resort: each use says why no structured matcher fits."""
+
+    kind: list[str] = Field(default_factory=list, description="file kinds; empty = all text kinds")
+    pattern: str
+    ignore_case: bool = False
+    _n = field_validator("kind", mode="before")(_names)
+
+
+def match_text(p: TextParams, index: FactIndex) -> list[Hit]:
+    flags = re.M | (re.I if p.ignore_case else 0)
+    regex = re.compile(p.pattern, flags)
+    kinds = frozenset(p.kind) if p.kind else None
+    hits = []
+    for file in index.iter_files(p.roles(), kinds):
+        if file.text is None or (p.file and not path_matches(file.path, p.file)):
+            continue
+        for m in regex.finditer(file.text):
+            line_start = file.text.rfind("\n", 0, m.start()) + 1
+            line_text = file.text[line_start:file.text.find("\n", m.start()) if "\n" in file.text[m.start():] else None]
+            if line_text.lstrip().startswith("#") and file.kind not in ("markdown",):
+                continue  # commented-out config does not count
+            line = file.text.count("\n", 0, m.start()) + 1
+            hits.append(Hit(file.path, line, m.group(0)[:120], ""))
+            if len(hits) > 200:
+                break
+    return hits
+
+
+class FileParams(Params):
+    """A file exists whose path matches a glob (``**/alembic/versions/*.py``)."""
+
+    path: list[str]
+    _n = field_validator("path", mode="before")(_names)
+
+
+def match_file(p: FileParams, index: FactIndex) -> list[Hit]:
+    return [Hit(f.path, 1, f.path, "") for f in index.iter_files(p.roles()) if path_matches(f.path, p.path)]
+
+
+class DependencyParams(Params):
+    """A declared dependency (pyproject, requirements*.txt, setup.cfg). Declared only: at most
+    partial on its own (ground rule 3)."""
+
+    name: list[str]
+    role: list[str] = Field(default_factory=lambda: ["any"])
+    _n = field_validator("name", mode="before")(_names)
+
+
+def match_dependency(p: DependencyParams, index: FactIndex) -> list[Hit]:
+    wanted = [n.lower() for n in p.name]
+    return [Hit(f.path, x["line"], x["name"], "") for f, x in index.facts("dependency", p.roles())
+            if name_matches(x["name"], wanted)]
+
+
+Matcher = tuple[type[Params], Callable[[Any, FactIndex], list[Hit]]]
+
+MATCHERS: dict[str, Matcher] = {
+    "python.import": (ImportParams, match_import),
+    "python.call": (CallParams, match_call),
+    "python.decorator": (DecoratorParams, match_decorator),
+    "python.function": (FunctionParams, match_function),
+    "python.class": (ClassParams, match_class),
+    "python.except": (ExceptParams, match_except),
+    "python.raise": (RaiseParams, match_raise),
+    "python.with": (WithParams, match_with),
+    "python.string": (StringParams, match_string),
+    "python.uses": (UsesParams, match_uses),
+    "python.assign": (AssignParams, match_assign),
+    "python.dictkey": (DictKeyParams, match_dictkey),
+    "python.power": (PowerParams, match_power),
+    "config.key": (KeyParams, match_key),
+    "dockerfile.instruction": (InstructionParams, match_instruction),
+    "text.match": (TextParams, match_text),
+    "file.exists": (FileParams, match_file),
+    "dependency": (DependencyParams, match_dependency),
+}
+
+
+def run_matcher(name: str, params: Params, index: FactIndex) -> list[Hit]:
+    """Run one matcher and apply the common file/min_count/distinct options."""
+    hits = MATCHERS[name][1](params, index)
+    if params.file and name not in ("config.key", "text.match"):
+        hits = [h for h in hits if path_matches(h.path, params.file)]
+    if params.min_count > 1:
+        per_file: dict[str, set[int]] = defaultdict(set)
+        for h in hits:
+            per_file[h.path].add(h.line)
+        keep = {path for path, lines in per_file.items() if len(lines) >= params.min_count}
+        hits = [h for h in hits if h.path in keep]
+    if params.distinct > 1:
+        if len(Counter(h.key for h in hits)) < params.distinct:
+            hits = []
+    return hits
+
+
+def file_role(file: FileFacts) -> str:
+    return file.role

@@ -1,0 +1,300 @@
+"""Checklist and rule files: the schema, loading with file:line:col errors, and condition trees.
+
+A checklist (``checklist.yaml``) lists sections and items; each item names a rule. Rule files
+(``rules/*.yaml``) define named ``conditions`` and ``rules``. A condition is one of
+
+- ``{any: [cond, ...]}`` - some child holds; evidence is every holding child's hits;
+- ``{all: [cond, ...], within: repo|file|scope}`` - every child holds (in one file, or in one
+  function/class scope, when ``within`` says so);
+- ``{not: cond}`` - the child does not hold;
+- ``{ref: name}`` - a named condition from any loaded rule file;
+- ``{MATCHER: {params}}`` - a leaf matcher from ``auditor.matchers.MATCHERS``.
+
+Nothing in these files is evaluated as code.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from auditor.errors import ConfigError
+from auditor.matchers import MATCHERS, Params
+from auditor.yamlmarks import Marks, load_yaml_with_marks, where
+
+COMBINATORS = ("any", "all", "not", "ref")
+
+
+@dataclass
+class Condition:
+    """A parsed condition node."""
+
+    op: str
+    children: list[Condition] = field(default_factory=list)
+    params: Params | None = None
+    ref: str | None = None
+    within: str = "repo"
+
+
+class Outcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str
+    when: Any = None
+
+
+class Example(BaseModel):
+    """A mini project that shows the rule at work; run as a test."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    expect: Literal["implemented", "partial", "missing", "not_applicable"]
+    evidence: str | None = Field(default=None, description="path:line expected among the evidence")
+    files: dict[str, str]
+
+
+class RuleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    summary: str
+    motivation: str = ""
+    text_search: str | None = Field(default=None, description="why a text matcher is used, when one is")
+    implemented: Outcome
+    partial: Outcome | None = None
+    missing: Outcome
+    applies_when: Outcome | None = None
+    examples: list[Example] = Field(default_factory=list)
+
+
+class RuleFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    conditions: dict[str, Any] = Field(default_factory=dict)
+    rules: dict[str, RuleSpec] = Field(default_factory=dict)
+
+
+@dataclass
+class Rule:
+    """A loaded rule: its spec, its parsed conditions and where it came from."""
+
+    id: str
+    spec: RuleSpec
+    source: str
+    implemented: Condition
+    partial: Condition | None
+    applies_when: Condition | None
+
+
+class ItemSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: str
+    description: str
+    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    remediation: str
+    rule: str
+
+
+class SectionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: str
+    items: list[ItemSpec]
+
+
+class ChecklistSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = 1
+    name: str = "Best Practices Implementation Status"
+    sections: list[SectionSpec]
+
+    def items(self) -> list[tuple[SectionSpec, ItemSpec]]:
+        return [(s, i) for s in self.sections for i in s.items]
+
+
+@dataclass
+class Checklist:
+    """A checklist with its rules, ready to evaluate."""
+
+    spec: ChecklistSpec
+    path: str
+    rules: dict[str, Rule]
+    conditions: dict[str, Condition]
+
+    def items(self) -> list[tuple[SectionSpec, ItemSpec]]:
+        return self.spec.items()
+
+    def item_ids(self) -> list[str]:
+        return [i.id for _, i in self.items()]
+
+
+def _validation_message(exc: ValidationError, name: str, marks: Marks, prefix: tuple[Any, ...]) -> str:
+    err = exc.errors()[0]
+    loc = tuple(x for x in err["loc"] if not isinstance(x, str) or not x.startswith("function-"))
+    loc_text = ".".join(str(x) for x in (*prefix, *loc))
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden" and loc:
+        msg = f"unknown key {loc[-1]!r}"
+    return f"{where(name, marks, (*prefix, *loc))}: {loc_text}: {msg}"
+
+
+def parse_condition(data: Any, name: str, marks: Marks, path: tuple[Any, ...]) -> Condition:
+    loc = where(name, marks, path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{loc}: a condition must be a mapping with one of any/all/not/ref or a matcher")
+    keys = [k for k in data if k != "within"]
+    if len(keys) != 1:
+        raise ConfigError(f"{loc}: a condition needs exactly one of any/all/not/ref or a matcher, got {keys}")
+    op = keys[0]
+    value = data[op]
+    within = data.get("within", "repo")
+    if "within" in data and op != "all":
+        raise ConfigError(f"{loc}: 'within' goes with 'all' only")
+    if within not in ("repo", "file", "scope"):
+        raise ConfigError(f"{where(name, marks, (*path, 'within'))}: within must be repo, file or scope")
+    if op in ("any", "all"):
+        if not isinstance(value, list) or not value:
+            raise ConfigError(f"{where(name, marks, (*path, op))}: {op} takes a non-empty list of conditions")
+        children = [parse_condition(c, name, marks, (*path, op, i)) for i, c in enumerate(value)]
+        return Condition(op=op, children=children, within=within)
+    if op == "not":
+        return Condition(op="not", children=[parse_condition(value, name, marks, (*path, "not"))])
+    if op == "ref":
+        if not isinstance(value, str):
+            raise ConfigError(f"{where(name, marks, (*path, 'ref'))}: ref takes a condition name")
+        return Condition(op="ref", ref=value)
+    if op not in MATCHERS:
+        close = difflib.get_close_matches(str(op), [*MATCHERS, *COMBINATORS], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"{where(name, marks, (*path, op))}: unknown matcher {op!r}{hint}")
+    model = MATCHERS[op][0]
+    try:
+        params = model.model_validate(value or {})
+    except ValidationError as exc:
+        raise ConfigError(_validation_message(exc, name, marks, (*path, op))) from None
+    return Condition(op=op, params=params)
+
+
+def _parse_outcome(outcome: Outcome | None, name: str, marks: Marks, path: tuple[Any, ...],
+                   required: bool) -> Condition | None:
+    if outcome is None:
+        return None
+    if outcome.when is None:
+        if required:
+            raise ConfigError(f"{where(name, marks, path)}: 'when' is required here")
+        return None
+    return parse_condition(outcome.when, name, marks, (*path, "when"))
+
+
+def load_rule_files(paths: list[Path], display_root: Path | None = None) -> tuple[dict[str, Rule], dict[str, Condition]]:
+    rules: dict[str, Rule] = {}
+    conditions: dict[str, Condition] = {}
+    for path in paths:
+        name = _display(path, display_root)
+        data, marks = load_yaml_with_marks(path, name)
+        if data is None:
+            continue
+        try:
+            spec = RuleFile.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(_validation_message(exc, name, marks, ())) from None
+        for cname, cdata in spec.conditions.items():
+            if cname in conditions:
+                raise ConfigError(f"{where(name, marks, ('conditions', cname))}: condition {cname!r} defined twice")
+            conditions[cname] = parse_condition(cdata, name, marks, ("conditions", cname))
+        for rid, rspec in spec.rules.items():
+            if rid in rules:
+                raise ConfigError(f"{where(name, marks, ('rules', rid))}: rule {rid!r} defined twice "
+                                  f"(first in {rules[rid].source})")
+            base = ("rules", rid)
+            implemented = _parse_outcome(rspec.implemented, name, marks, (*base, "implemented"), True)
+            assert implemented is not None
+            rules[rid] = Rule(
+                id=rid, spec=rspec, source=name, implemented=implemented,
+                partial=_parse_outcome(rspec.partial, name, marks, (*base, "partial"), True),
+                applies_when=_parse_outcome(rspec.applies_when, name, marks, (*base, "applies_when"), True),
+            )
+    return rules, conditions
+
+
+def _display(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+def _check_refs(cond: Condition, conditions: dict[str, Condition], where_text: str,
+                stack: tuple[str, ...] = ()) -> None:
+    if cond.op == "ref":
+        assert cond.ref is not None
+        if cond.ref not in conditions:
+            close = difflib.get_close_matches(cond.ref, list(conditions), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{where_text}: unknown condition {cond.ref!r}{hint}")
+        if cond.ref in stack:
+            raise ConfigError(f"{where_text}: condition {cond.ref!r} refers to itself")
+        _check_refs(conditions[cond.ref], conditions, where_text, (*stack, cond.ref))
+    for child in cond.children:
+        _check_refs(child, conditions, where_text, stack)
+
+
+def load_checklist(checklist_path: Path, rule_paths: list[Path], display_root: Path | None = None,
+                   select: list[str] | None = None) -> Checklist:
+    """Load and validate a checklist and its rule files; ConfigError names file:line:col.
+
+    ``select`` keeps only the named items or sections (by id); the others are not validated.
+    """
+    name = _display(checklist_path, display_root)
+    data, marks = load_yaml_with_marks(checklist_path, name)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: a checklist must be a mapping with 'sections'")
+    try:
+        spec = ChecklistSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_validation_message(exc, name, marks, ())) from None
+    if select:
+        known = {s.id for s in spec.sections} | {i.id for _, i in spec.items()}
+        for wanted in select:
+            if wanted not in known:
+                close = difflib.get_close_matches(wanted, sorted(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(f"{name}: --select names unknown item or section {wanted!r}{hint}")
+        chosen = set(select)
+        sections = []
+        for section in spec.sections:
+            keep = section.items if section.id in chosen else [i for i in section.items if i.id in chosen]
+            if keep:
+                sections.append(section.model_copy(update={"items": keep}))
+        spec = spec.model_copy(update={"sections": sections})
+    rules, conditions = load_rule_files(rule_paths, display_root)
+    seen: set[str] = set()
+    for si, section in enumerate(spec.sections):
+        for ii, item in enumerate(section.items):
+            loc = where(name, marks, ("sections", si, "items", ii, "id"))
+            if item.id in seen:
+                raise ConfigError(f"{loc}: item {item.id!r} appears twice")
+            seen.add(item.id)
+            if item.rule not in rules:
+                close = difflib.get_close_matches(item.rule, list(rules), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                rloc = where(name, marks, ("sections", si, "items", ii, "rule"))
+                raise ConfigError(f"{rloc}: item {item.id!r} names unknown rule {item.rule!r}{hint}")
+    for rule in rules.values():
+        for cond in (rule.implemented, rule.partial, rule.applies_when):
+            if cond is not None:
+                _check_refs(cond, conditions, f"{rule.source}: rule {rule.id!r}")
+    for cname, cond in conditions.items():
+        _check_refs(cond, conditions, f"condition {cname!r}", (cname,))
+    return Checklist(spec=spec, path=name, rules=rules, conditions=conditions)
+
+
+def default_paths() -> tuple[Path, list[Path]]:
+    """The bundled checklist.yaml and rules/*.yaml (top level of the source tree or the wheel)."""
+    from auditor.resources import data_dir
+
+    base = data_dir()
+    return base / "checklist.yaml", sorted((base / "rules").glob("*.yaml"))

@@ -1,0 +1,80 @@
+"""Load YAML safely and remember where each value came from, for errors with line and column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditor.errors import ConfigError
+
+Marks = dict[tuple[Any, ...], tuple[int, int]]
+MAX_NODES = 200_000
+
+
+def _construct(node: yaml.Node, path: tuple[Any, ...], marks: Marks, budget: list[int], filename: str) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigError(f"{filename}: too many YAML nodes (alias bomb?)")
+    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _construct(key_node, (*path, "<key>"), marks, budget, filename)
+            if isinstance(key, (dict, list)):
+                line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                raise ConfigError(f"{filename}:{line}:{col}: a mapping key must be a scalar")
+            if key in out:
+                line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                raise ConfigError(f"{filename}:{line}:{col}: duplicate key {key!r}")
+            marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = _construct(value_node, (*path, key), marks, budget, filename)
+            marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*path, i), marks, budget, filename) for i, item in enumerate(node.value)]
+    loader = yaml.SafeLoader("")
+    return loader.construct_object(node, deep=True)
+
+
+def load_yaml_with_marks(path: Path, display: str | None = None) -> tuple[Any, Marks]:
+    """Parse one YAML document; ConfigError (file:line:col) on any problem."""
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{name}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{name}: cannot read: {exc}") from None
+    return loads_yaml_with_marks(text, name)
+
+
+def loads_yaml_with_marks(text: str, name: str) -> tuple[Any, Marks]:
+    marks: Marks = {}
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{name}{where}: invalid YAML: {problem}") from None
+    if node is None:
+        return None, marks
+    try:
+        return _construct(node, (), marks, [MAX_NODES], name), marks
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name}: invalid YAML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{name}: YAML nested too deeply") from None
+
+
+def where(name: str, marks: Marks, path: tuple[Any, ...]) -> str:
+    """``file:line:col`` for the deepest known prefix of a data path."""
+    probe = tuple(path)
+    while probe and probe not in marks:
+        probe = probe[:-1]
+    if probe in marks:
+        line, col = marks[probe]
+        return f"{name}:{line}:{col}"
+    return name

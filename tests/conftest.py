@@ -1,0 +1,13 @@
+"""Shared fixtures: the bundled checklist, loaded once."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.rules import Checklist, default_paths, load_checklist
+
+
+@pytest.fixture(scope="session")
+def checklist() -> Checklist:
+    checklist_path, rule_paths = default_paths()
+    return load_checklist(checklist_path, rule_paths)
