@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,9 @@ from auditor.model import Report
 from auditor.rules import Checklist
 
 PARALLEL_THRESHOLD = 40
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` while files are read and extracted."""
 
 
 @dataclass
@@ -42,8 +46,12 @@ def _with_text(facts: FileFacts, data: bytes) -> FileFacts:
     return facts
 
 
-def extract_tree(root: Path, options: ScanOptions) -> tuple[list[FileFacts], list[tuple[str, str]]]:
-    """Facts for every discovered file, sorted by path, plus discovery warnings."""
+def extract_tree(root: Path, options: ScanOptions,
+                 progress: Progress | None = None) -> tuple[list[FileFacts], list[tuple[str, str]]]:
+    """Facts for every discovered file, sorted by path, plus discovery warnings.
+
+    ``progress(done, total)``, when given, is called as files are done (cache hits first).
+    """
     found = discover(root, max_file_bytes=options.max_file_bytes, exclude=options.exclude,
                      include=options.include)
     cache = FactCache(options.cache_dir) if options.cache_dir is not None else None
@@ -52,6 +60,8 @@ def extract_tree(root: Path, options: ScanOptions) -> tuple[list[FileFacts], lis
     keys: dict[str, str] = {}
     warnings = list(found.warnings)
     salt = str(options.max_yaml_nodes)
+    total = len(found.files)
+    done = 0
     for source in found.files:
         try:
             data = (root / source.path).read_bytes()
@@ -66,27 +76,43 @@ def extract_tree(root: Path, options: ScanOptions) -> tuple[list[FileFacts], lis
                 ff = FileFacts(path=source.path, kind=entry["kind"], role=source.role,
                                facts=entry["facts"], warnings=entry["warnings"])
                 results[source.path] = _with_text(ff, data)
+                done += 1
+                if progress is not None and done % 50 == 0:
+                    progress(done, total)
                 continue
         todo.append((source, data, options.max_yaml_nodes))
     jobs = options.jobs or os.cpu_count() or 1
     if jobs > 1 and len(todo) >= PARALLEL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            extracted = list(pool.map(_extract_job, todo, chunksize=8))
+            extracted = []
+            for ff in pool.map(_extract_job, todo, chunksize=8):
+                extracted.append(ff)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
     else:
-        extracted = [_extract_job(job) for job in todo]
+        extracted = []
+        for job in todo:
+            extracted.append(_extract_job(job))
+            done += 1
+            if progress is not None:
+                progress(done, total)
     for ff in extracted:
         results[ff.path] = ff
         if cache is not None:
             cache.put(keys[ff.path], ff.kind, ff.facts, ff.warnings)
+    if progress is not None:
+        progress(total, total)
     return [results[p] for p in sorted(results)], warnings
 
 
-def scan(root: Path, checklist: Checklist, options: ScanOptions | None = None) -> Report:
+def scan(root: Path, checklist: Checklist, options: ScanOptions | None = None,
+         progress: Progress | None = None) -> Report:
     """Scan a repository statically; its code is never imported or run."""
     options = options or ScanOptions()
     if not root.exists():
         raise AuditorError(f"{root}: no such file or directory")
     if not root.is_dir():
         raise AuditorError(f"{root}: not a directory")
-    files, warnings = extract_tree(root, options)
+    files, warnings = extract_tree(root, options, progress)
     return evaluate(checklist, files, root, ".", warnings)
