@@ -47,8 +47,9 @@ def role_of(rel: str) -> str:
     parts = PurePosixPath(rel).parts
     name = parts[-1]
     dirs = [p.lower() for p in parts[:-1]]
+    # tests.py / test.py: Django's runner collects test*.py (an app's tests.py is the convention)
     if name.endswith(".py") and (
-        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+        name.startswith("test_") or name.endswith("_test.py") or name in ("conftest.py", "tests.py", "test.py")
     ):
         return "test"
     if any(d in TEST_DIRS for d in dirs):

@@ -472,6 +472,32 @@ def match_dictkey(p: DictKeyParams, index: FactIndex) -> list[Hit]:
     return hits
 
 
+class CompareParams(Params):
+    """A comparison (``r.status_code == 404``, ``env in ("prod", "production")``): one operand
+    matches ``left`` and another matches ``right`` (either order)."""
+
+    left: str | None = Field(default=None, description="regex searched in one operand's text")
+    right: str | None = Field(default=None, description="regex searched in another operand's text")
+    op: list[str] = Field(default_factory=list, description="any of these operators: ==, !=, in, is, <...")
+    _n = field_validator("op", mode="before")(_names)
+
+
+def match_compare(p: CompareParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("compare", p.roles(), frozenset({"python"})):
+        if p.op and not any(o in p.op for o in fact["ops"]):
+            continue
+        operands = [fact["left"], *fact["right"]]
+        lefts = [i for i, v in enumerate(operands) if p.left is None or value_matches(v, p.left) is not None]
+        rights = [i for i, v in enumerate(operands) if p.right is None or value_matches(v, p.right) is not None]
+        pair = next(((i, j) for i in lefts for j in rights if i != j), None)
+        if pair is None:
+            continue
+        key = value_matches(operands[pair[1]], p.right) if p.right else (value_texts(operands[pair[1]]) or [""])[0]
+        hits.append(Hit(file.path, fact["line"], key or "", fact["scope"]))
+    return hits
+
+
 class PowerParams(Params):
     """A ``**`` with a non-constant exponent (``2 ** attempt``)."""
 
@@ -613,6 +639,7 @@ MATCHERS: dict[str, Matcher] = {
     "python.assign": (AssignParams, match_assign),
     "python.dictkey": (DictKeyParams, match_dictkey),
     "python.power": (PowerParams, match_power),
+    "python.compare": (CompareParams, match_compare),
     "config.key": (KeyParams, match_key),
     "dockerfile.instruction": (InstructionParams, match_instruction),
     "text.match": (TextParams, match_text),

@@ -28,6 +28,9 @@ function/class or ``<module>``):
 - ``dictkey``   ``key``: a string key of a dict literal (or a ``dict(k=...)`` keyword),
                 ``value``.
 - ``power``     a ``**`` with a non-literal exponent (geometric growth).
+- ``compare``   ``left``: the left operand's value, ``ops``: the operators (``==``, ``in``,
+                ``is not``...), ``right``: the values of the other operands
+                (``r.status_code == 404`` gives ``{"ref": "r.status_code"}``, ``["=="]``, ``[404]``).
 
 Values are JSON-ready: str/int/float/bool/None, lists, dicts of str keys, or a marker
 dict ``{"ref": name}``, ``{"call": name}``, ``{"expr": node type}``.
@@ -44,6 +47,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from auditor.facts import Fact
 
 MAX_STRING = 400
+_COMPARE_OPS = {"Equal": "==", "NotEqual": "!=", "LessThan": "<", "GreaterThan": ">", "LessThanEqual": "<=",
+                "GreaterThanEqual": ">=", "In": "in", "NotIn": "not in", "Is": "is", "IsNot": "is not"}
 
 
 def _dotted(node: cst.BaseExpression) -> str | None:
@@ -348,6 +353,11 @@ class _Extractor(cst.CSTVisitor):
         if isinstance(node.operator, cst.Power) and not isinstance(node.right, (cst.Integer, cst.Float)):
             self._add("power", node)
 
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        ops = [_COMPARE_OPS.get(type(c.operator).__name__, type(c.operator).__name__) for c in node.comparisons]
+        self._add("compare", node, left=self._value(node.left), ops=ops,
+                  right=[self._value(c.comparator) for c in node.comparisons])
+
     # -- assignments ---------------------------------------------------------
     def _target(self, node: cst.BaseExpression) -> str | None:
         if isinstance(node, cst.Subscript) and len(node.slice) == 1:
@@ -502,6 +512,9 @@ def extract_python(source: bytes) -> list[Fact]:
             fact["cause"] = _resolve(fact["cause"], aliases)
         elif t == "with":
             fact["names"] = [_resolve(b, aliases) for b in fact["names"]]
+        elif t == "compare":
+            fact["left"] = _resolve_value(fact["left"], aliases)
+            fact["right"] = _resolve_value(fact["right"], aliases)
         elif t in ("assign", "dictkey"):
             fact["value"] = _resolve_value(fact["value"], aliases)
             if t == "assign":
