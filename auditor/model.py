@@ -75,6 +75,33 @@ class ChecklistInfo(BaseModel):
     name: str = ""
 
 
+class FunctionHealth(BaseModel):
+    """One function's cyclomatic complexity (radon) and its rank, A (simple) to F."""
+
+    path: str
+    line: int
+    name: str
+    cc: int
+    rank: str
+
+
+class FileHealth(BaseModel):
+    """One file's maintainability index (radon, 0-100) and its rank, A (good) to C."""
+
+    path: str
+    mi: float
+    rank: str
+
+
+class CodeHealth(BaseModel):
+    """Radon's view of the runtime code: not part of the checklist score."""
+
+    functions: list[FunctionHealth] = Field(default_factory=list, description="the most complex functions, worst first")
+    files: list[FileHealth] = Field(default_factory=list, description="per-file maintainability, worst first")
+    functions_total: int = 0
+    average_cc: float = 0.0
+
+
 class Report(BaseModel):
     """The JSON report contract (schema_version 1) plus warnings and stats."""
 
@@ -86,6 +113,7 @@ class Report(BaseModel):
     items: list[ItemResult]
     warnings: list[ScanWarning] = Field(default_factory=list)
     stats: dict[str, int] = Field(default_factory=dict)
+    code_health: CodeHealth | None = None
 
     def sections(self) -> list[tuple[str, list[ItemResult]]]:
         """Items grouped by section, in checklist order."""

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.cache import FactCache, entry_key
+from auditor.codehealth import code_health
 from auditor.discover import DEFAULT_MAX_FILE_BYTES, SourceFile, discover
 from auditor.errors import AuditorError
 from auditor.evaluate import evaluate
 from auditor.facts import FileFacts
 from auditor.facts.extract import TEXT_KINDS, decode, extract_bytes
+from auditor.facts.pyast import cache_salt
 from auditor.model import Report
 from auditor.rules import Checklist
 
@@ -69,7 +71,7 @@ def extract_tree(root: Path, options: ScanOptions,
             warnings.append((source.path, f"not read: {exc.strerror or exc}"))
             continue
         if cache is not None:
-            key = entry_key(data, source.kind, salt)
+            key = entry_key(data, source.kind, f"{salt}:{cache_salt(source.kind, source.role)}")
             keys[source.path] = key
             entry = cache.get(key)
             if entry is not None:
@@ -115,4 +117,6 @@ def scan(root: Path, checklist: Checklist, options: ScanOptions | None = None,
     if not root.is_dir():
         raise AuditorError(f"{root}: not a directory")
     files, warnings = extract_tree(root, options, progress)
-    return evaluate(checklist, files, root, ".", warnings)
+    report = evaluate(checklist, files, root, ".", warnings)
+    report.code_health = code_health(f for f in files if f.role == "runtime")
+    return report

@@ -9,6 +9,7 @@ import libcst as cst
 from auditor.discover import SourceFile
 from auditor.facts import FileFacts
 from auditor.facts.dockerfile import extract_dockerfile
+from auditor.facts.pyast import ast_facts
 from auditor.facts.python import extract_python
 from auditor.facts.structured import (
     StructureError,
@@ -48,6 +49,9 @@ def extract_bytes(source: SourceFile, data: bytes, max_yaml_nodes: int = 200_000
             out.warnings.append("not parsed: nesting too deep for the parser")
         except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
             out.warnings.append(f"not parsed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        extra, extra_warnings = ast_facts(data, source.path, source.role)
+        out.facts.extend(extra)
+        out.warnings.extend(extra_warnings)
         return out
     text = decode(data)
     try:
