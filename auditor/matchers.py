@@ -170,10 +170,11 @@ class CallParams(Params):
     """A call of a resolved callee, optionally with keywords or argument values."""
 
     name: list[str]
-    kwargs: list[str] = Field(default_factory=list, description="any of these keyword names is passed")
+    kwargs: list[str] = Field(default_factory=list, description="any of these keyword names (globs) is passed")
     kwarg: dict[str, str] = Field(default_factory=dict, description="keyword -> value regex, all must match")
     arg: str | None = Field(default=None, description="regex searched in any positional argument")
     not_kwarg: dict[str, str] = Field(default_factory=dict, description="keyword -> value regex that must not match")
+    min_args: int = Field(default=0, description="at least this many positional arguments")
     _n = field_validator("name", "kwargs", mode="before")(_names)
 
 
@@ -183,7 +184,7 @@ def _call_like(p: CallParams, fact: Fact) -> str | None:
     key = fact["name"]
     kw = fact.get("kw", {})
     if p.kwargs:
-        present = [k for k in p.kwargs if k in kw]
+        present = [k for pat in p.kwargs for k in kw if fnmatchcase(k, pat)]
         if not present:
             return None
         key = present[0]
@@ -197,6 +198,8 @@ def _call_like(p: CallParams, fact: Fact) -> str | None:
     for name, pattern in p.not_kwarg.items():
         if name in kw and value_matches(kw[name], pattern) is not None:
             return None
+    if len(fact.get("args", [])) < p.min_args:
+        return None
     if p.arg is not None:
         found = next((t for a in fact.get("args", []) if (t := value_matches(a, p.arg)) is not None), None)
         if found is None:
