@@ -67,10 +67,12 @@ class Evaluator:
         return bool(hits), hits
 
     def _group(self, hit: Hit, within: str) -> tuple[str, str]:
+        if within == "line":
+            return (hit.path, str(hit.line))
         return (hit.path, hit.scope if within == "scope" else "")
 
     def _all_within(self, cond: Condition) -> tuple[bool, list[Hit]]:
-        """Every child holds inside one group (file, or function/class scope)."""
+        """Every child holds inside one group (file, function/class scope, or source line)."""
         groups: set[tuple[str, str]] | None = None
         excluded: set[tuple[str, str]] = set()
         positive_hits: list[list[Hit]] = []

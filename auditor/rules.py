@@ -4,8 +4,8 @@ A checklist (``checklist.yaml``) lists sections and items; each item names a rul
 (``rules/*.yaml``) define named ``conditions`` and ``rules``. A condition is one of
 
 - ``{any: [cond, ...]}`` - some child holds; evidence is every holding child's hits;
-- ``{all: [cond, ...], within: repo|file|scope}`` - every child holds (in one file, or in one
-  function/class scope, when ``within`` says so);
+- ``{all: [cond, ...], within: repo|file|scope|line}`` - every child holds (in one file, in one
+  function/class scope, or on one source line, when ``within`` says so);
 - ``{not: cond}`` - the child does not hold;
 - ``{ref: name}`` - a named condition from any loaded rule file;
 - ``{MATCHER: {params}}`` - a leaf matcher from ``auditor.matchers.MATCHERS``.
@@ -151,8 +151,8 @@ def parse_condition(data: Any, name: str, marks: Marks, path: tuple[Any, ...]) -
     within = data.get("within", "repo")
     if "within" in data and op != "all":
         raise ConfigError(f"{loc}: 'within' goes with 'all' only")
-    if within not in ("repo", "file", "scope"):
-        raise ConfigError(f"{where(name, marks, (*path, 'within'))}: within must be repo, file or scope")
+    if within not in ("repo", "file", "scope", "line"):
+        raise ConfigError(f"{where(name, marks, (*path, 'within'))}: within must be repo, file, scope or line")
     if op in ("any", "all"):
         if not isinstance(value, list) or not value:
             raise ConfigError(f"{where(name, marks, (*path, op))}: {op} takes a non-empty list of conditions")
