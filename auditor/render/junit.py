@@ -1,0 +1,59 @@
+"""JUnit XML for CI test views: one testsuite per section, one testcase per item.
+
+missing is a failure, partial a failure with its reason, not_applicable and waived items are
+skipped. Built with ElementTree (so text is escaped); characters XML cannot carry are replaced.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from auditor.model import ItemResult, Report
+from auditor.render.common import STATUS_LABEL, clean, tallies
+
+
+def _case(suite: ET.Element, item: ItemResult) -> tuple[int, int]:
+    attrs = {"classname": clean(item.section), "name": clean(f"{item.id}: {item.title}"), "time": "0"}
+    case = ET.SubElement(suite, "testcase", attrs)
+    where = "\n".join(f"{ev.path}:{ev.line}  {ev.detail.strip()}".rstrip() for ev in item.evidence[:10])
+    if item.waiver is not None:
+        owner = f" by {item.waiver.owner}" if item.waiver.owner else ""
+        ET.SubElement(case, "skipped", {"message": clean(
+            f"waived{owner} until {item.waiver.expires}: {item.waiver.reason} (status {STATUS_LABEL[item.status]})")})
+        return 0, 1
+    if item.status == "not_applicable":
+        ET.SubElement(case, "skipped", {"message": clean(f"not applicable: {item.reason}")})
+        return 0, 1
+    if item.status in ("missing", "partial"):
+        body = [item.reason, ""]
+        if where:
+            body += ["Evidence:", where, ""]
+        if item.remediation.strip():
+            body += ["How to fix:", item.remediation.strip()]
+        failure = ET.SubElement(case, "failure", {"message": clean(f"{STATUS_LABEL[item.status]}: {item.reason}"),
+                                                  "type": item.status})
+        failure.text = clean("\n".join(body).strip() + "\n")
+        return 1, 0
+    if where:
+        ET.SubElement(case, "system-out").text = clean(where + "\n")
+    return 0, 0
+
+
+def render_junit(report: Report) -> str:
+    """The report as a JUnit XML document (``<testsuites>`` root)."""
+    root = ET.Element("testsuites", {"name": clean(report.checklist.name or "checklist-auditor")})
+    total = failures = skipped = 0
+    by_title = dict(report.sections())
+    for tally in tallies(report):
+        suite = ET.SubElement(root, "testsuite", {"name": tally.title, "id": tally.slug})
+        f = s = 0
+        for item in by_title[tally.title]:
+            df, ds = _case(suite, item)
+            f, s = f + df, s + ds
+        n = len(by_title[tally.title])
+        suite.attrib.update({"tests": str(n), "failures": str(f), "errors": "0", "skipped": str(s), "time": "0"})
+        total, failures, skipped = total + n, failures + f, skipped + s
+    root.attrib.update({"tests": str(total), "failures": str(failures), "errors": "0", "skipped": str(skipped),
+                        "time": "0"})
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

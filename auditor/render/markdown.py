@@ -1,0 +1,91 @@
+"""The Markdown summary for pull-request comments and ``$GITHUB_STEP_SUMMARY``.
+
+Score, a per-section table, then the missing and partial items (most severe first) with their
+remediation, kept under GitHub's 65,536-character limit: items that do not fit are left out with a
+note. Text from the scanned repository (paths, snippets) is HTML-escaped so it cannot add markup.
+"""
+
+from __future__ import annotations
+
+from auditor.model import ItemResult, Report
+from auditor.render.common import STATUS_LABEL, clean, ordered_problems, tallies
+
+MAX_CHARS = 65_000
+MAX_EVIDENCE = 3
+ICON = {"implemented": "✅", "partial": "🟡", "missing": "❌", "not_applicable": "➖"}
+
+
+_ESCAPES = {ord(ch): f"&#{ord(ch)};" for ch in "\\`*_[]|#~!()"}
+_ESCAPES.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&#39;",
+                 ord("\r"): " ", ord("\n"): " "})
+
+
+def escape_inline(text: str, limit: int | None = None) -> str:
+    """Repo-derived text made inert for GitHub Markdown: HTML-escaped and Markdown punctuation neutralised."""
+    return clean(text, limit).translate(_ESCAPES)
+
+
+def _item_block(item: ItemResult) -> str:
+    label = f"`{item.id}`, {STATUS_LABEL[item.status]}, {item.severity}"
+    head = f"#### {ICON[item.status]} {escape_inline(item.title)} ({label})"
+    lines = [head, ""]
+    if item.reason:
+        lines += [escape_inline(item.reason, 1000), ""]
+    for ev in item.evidence[:MAX_EVIDENCE]:
+        where = escape_inline(f"{ev.path}:{ev.line}", 300)
+        snippet = f": <code>{escape_inline(ev.detail.strip(), 160)}</code>" if ev.detail.strip() else ""
+        lines.append(f"- {where}{snippet}")
+    if len(item.evidence) > MAX_EVIDENCE:
+        lines.append(f"- and {len(item.evidence) - MAX_EVIDENCE} more")
+    if item.evidence:
+        lines.append("")
+    if item.waiver is not None:
+        owner = f" by {escape_inline(item.waiver.owner)}" if item.waiver.owner else ""
+        until = escape_inline(item.waiver.expires)
+        lines += [f"> Waived{owner} until {until}: {escape_inline(item.waiver.reason, 500)}", ""]
+    if item.remediation.strip():
+        lines += ["<details><summary>How to fix</summary>", "", item.remediation.strip(), "", "</details>", ""]
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(report: Report, max_chars: int = MAX_CHARS) -> str:
+    """The summary; never longer than ``max_chars`` (the item list is cut with a note when needed)."""
+    s = report.summary
+    applicable = s.implemented + s.partial + s.missing
+    title = escape_inline(report.checklist.name or "Checklist audit")
+    head = [
+        f"## {title}: {s.score:.0%}",
+        "",
+        f"**{s.implemented}/{applicable}** applicable items implemented · {s.partial} partial · "
+        f"{s.missing} missing · {s.not_applicable} not applicable · {report.project.files_scanned} files scanned",
+        "",
+        "| Section | Implemented | Partial | Missing | N/A | Score |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for t in tallies(report):
+        score = f"{t.score:.0%}" if t.applicable else "–"
+        head.append(f"| {escape_inline(t.title)} | {t.implemented}/{t.applicable} | {t.partial} | {t.missing} | "
+                    f"{t.not_applicable} | {score} |")
+    head.append("")
+    problems = ordered_problems(report)
+    if problems:
+        head += [f"### Missing and partial items ({len(problems)})", ""]
+    else:
+        head += ["Every applicable item is implemented.", ""]
+    out = "\n".join(head) + "\n"
+    footer = ""
+    if report.warnings:
+        footer = f"\n_{len(report.warnings)} file(s) were not fully read; see the JSON report._\n"
+    for n, item in enumerate(problems):
+        block = _item_block(item)
+        left = len(problems) - n
+        note = (f"\n_… {left} more missing or partial item(s) not shown: this summary is cut to stay under "
+                f"{max_chars:,} characters. See the full report (HTML or JSON)._\n")
+        # Keep room for the truncation note in case a later block does not fit.
+        if len(out) + len(block) + len(note) + len(footer) > max_chars:
+            if len(out) + len(note) + len(footer) <= max_chars:
+                out += note
+            break
+        out += block
+    out += footer
+    return out[:max_chars]

@@ -1,0 +1,70 @@
+"""Dispatch from a format name to its view, and writing several outputs from one scan.
+
+``render_report`` is the one place the CLI asks for a format; ``OUTPUT_OPTIONS`` lists the
+``--output-FORMAT FILE`` options of ``auditor scan``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.errors import AuditorError
+from auditor.model import Report
+from auditor.render.checklist import render_checklist
+from auditor.render.html import render_html
+from auditor.render.jsonout import render_json
+from auditor.render.junit import render_junit
+from auditor.render.markdown import render_markdown
+from auditor.render.sarif import render_sarif
+from auditor.render.text import render_text
+
+FORMAT_NAMES = ("text", "json", "html", "markdown", "sarif", "junit", "checklist")
+OUTPUT_OPTIONS = ("html", "sarif", "junit", "json", "markdown", "checklist")
+
+
+@dataclass
+class RenderOptions:
+    """What some views need beyond the Report."""
+
+    link_base: str | None = None
+    descriptions: dict[str, str] | None = None
+    root: Path | None = None
+    colour: bool = False
+    verbose: bool = False
+
+
+def render_report(fmt: str, report: Report, options: RenderOptions | None = None) -> str:
+    """The report in format ``fmt`` (one of FORMAT_NAMES)."""
+    o = options or RenderOptions()
+    if fmt == "text":
+        return render_text(report, colour=o.colour, verbose=o.verbose)
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "html":
+        return render_html(report, link_base=o.link_base)
+    if fmt == "markdown":
+        return render_markdown(report)
+    if fmt == "sarif":
+        return render_sarif(report, descriptions=o.descriptions, root=o.root)
+    if fmt == "junit":
+        return render_junit(report)
+    if fmt == "checklist":
+        return render_checklist(report)
+    raise AuditorError(f"unknown format {fmt!r} (choose from {', '.join(FORMAT_NAMES)})")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write one output file; a failure is a one-line AuditorError."""
+    try:
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise AuditorError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def write_outputs(report: Report, outputs: dict[str, Path], options: RenderOptions | None = None) -> None:
+    """Write each requested format to its file (formats from OUTPUT_OPTIONS)."""
+    for fmt, path in outputs.items():
+        write_text(path, render_report(fmt, report, options))
