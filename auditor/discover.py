@@ -97,9 +97,10 @@ def kind_of(rel: str) -> str | None:
         return "env"
     if suffix in (".conf", ".nginx") or lower.startswith("nginx"):
         return "conf"
-    if lower in ("makefile", "procfile", "justfile", "pipfile", "jenkinsfile", "tiltfile") or lower.startswith("procfile"):
+    if lower in ("makefile", "justfile", "pipfile", "jenkinsfile", "tiltfile") or lower.startswith("procfile"):
         return "text"
-    if suffix in (".sh", ".bash", ".tf", ".hcl", ".jmx", ".js", ".ts", ".sql", ".cron", ".service", ".txt", ".cfg", ".properties"):
+    if suffix in (".sh", ".bash", ".tf", ".hcl", ".jmx", ".js", ".ts", ".sql", ".cron", ".service", ".txt",
+                  ".properties"):
         return "text"
     if "crontab" in lower or "logrotate" in lower or lower.startswith("locustfile"):
         return "text"

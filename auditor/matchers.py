@@ -20,14 +20,25 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from auditor.facts import Fact, FileFacts
+from auditor.facts import Fact
 from auditor.index import FactIndex, Hit
 
 ROLES = ("runtime", "test", "docs")
+
+
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_check_regex)]
 
 
 def _as_list(value: Any) -> Any:
@@ -171,9 +182,9 @@ class CallParams(Params):
 
     name: list[str]
     kwargs: list[str] = Field(default_factory=list, description="any of these keyword names (globs) is passed")
-    kwarg: dict[str, str] = Field(default_factory=dict, description="keyword -> value regex, all must match")
-    arg: str | None = Field(default=None, description="regex searched in any positional argument")
-    not_kwarg: dict[str, str] = Field(default_factory=dict, description="keyword -> value regex that must not match")
+    kwarg: dict[str, Regex] = Field(default_factory=dict, description="keyword -> value regex, all must match")
+    arg: Regex | None = Field(default=None, description="regex searched in any positional argument")
+    not_kwarg: dict[str, Regex] = Field(default_factory=dict, description="keyword -> value regex that must not match")
     min_args: int = Field(default=0, description="at least this many positional arguments")
     _n = field_validator("name", "kwargs", mode="before")(_names)
 
@@ -220,7 +231,7 @@ def match_call(p: CallParams, index: FactIndex) -> list[Hit]:
 class DecoratorParams(CallParams):
     """A decorator (``@app.get("/health")``, ``@retry(wait=...)``) on a function or class."""
 
-    target: str | None = Field(default=None, description="regex on the decorated name")
+    target: Regex | None = Field(default=None, description="regex on the decorated name")
 
 
 def match_decorator(p: DecoratorParams, index: FactIndex) -> list[Hit]:
@@ -237,11 +248,11 @@ def match_decorator(p: DecoratorParams, index: FactIndex) -> list[Hit]:
 class FunctionParams(Params):
     """A function definition by name, shape, parameters or decorators."""
 
-    name: str | None = Field(default=None, description="regex, full match")
+    name: Regex | None = Field(default=None, description="regex, full match")
     is_async: bool | None = Field(default=None, alias="async")
     yields: bool | None = None
     decorator: list[str] = Field(default_factory=list)
-    param_name: str | None = Field(default=None, description="regex, full match on a parameter name")
+    param_name: Regex | None = Field(default=None, description="regex, full match on a parameter name")
     param_ann: list[str] = Field(default_factory=list, description="globs on names in a parameter annotation")
     param_default: list[str] = Field(default_factory=list, description="globs on a parameter default's callee")
     returns: list[str] = Field(default_factory=list)
@@ -278,7 +289,7 @@ def match_function(p: FunctionParams, index: FactIndex) -> list[Hit]:
 class ClassParams(Params):
     """A class definition by name, bases or decorators."""
 
-    name: str | None = Field(default=None, description="regex, full match")
+    name: Regex | None = Field(default=None, description="regex, full match")
     bases: list[str] = Field(default_factory=list, description="globs, any base matches")
     decorator: list[str] = Field(default_factory=list)
     _n = field_validator("bases", "decorator", mode="before")(_names)
@@ -368,7 +379,7 @@ def match_with(p: WithParams, index: FactIndex) -> list[Hit]:
 class StringParams(Params):
     """A string literal (not a docstring) matching a regex. Text search: use where no name can."""
 
-    pattern: str
+    pattern: Regex
     fstring: bool | None = None
 
 
@@ -425,8 +436,8 @@ def match_uses(p: UsesParams, index: FactIndex) -> list[Hit]:
 class AssignParams(Params):
     """An assignment to a target (``CONN_MAX_AGE``, ``self.x``, ``app.config[KEY]``)."""
 
-    target: str = Field(description="regex, full match on the target text")
-    value: str | None = Field(default=None, description="regex searched in the value")
+    target: Regex = Field(description="regex, full match on the target text")
+    value: Regex | None = Field(default=None, description="regex searched in the value")
     op: str | None = Field(default=None, description="'=', ':' (annotated), or an AugAssign name like MultiplyAssign")
     ann: list[str] = Field(default_factory=list)
     _n = field_validator("ann", mode="before")(_names)
@@ -455,8 +466,8 @@ def match_assign(p: AssignParams, index: FactIndex) -> list[Hit]:
 class DictKeyParams(Params):
     """A string key in a dict literal (settings dicts such as ``DATABASES``, ``LOGGING``)."""
 
-    key: str = Field(description="regex, full match")
-    value: str | None = None
+    key: Regex = Field(description="regex, full match")
+    value: Regex | None = None
 
 
 def match_dictkey(p: DictKeyParams, index: FactIndex) -> list[Hit]:
@@ -516,7 +527,7 @@ class KeyParams(Params):
 
     kind: list[str] = Field(description="compose, workflow, k8s, prometheus, helm, yaml, toml, json")
     path: str = Field(description="dotted path glob: services.*.healthcheck, jobs.*.steps.*.uses")
-    value: str | None = None
+    value: Regex | None = None
     _n = field_validator("kind", mode="before")(_names)
 
 
@@ -543,9 +554,9 @@ class InstructionParams(Params):
     """A Dockerfile instruction (``FROM``, ``HEALTHCHECK``, ``COPY --from``, ``RUN --mount``)."""
 
     name: list[str]
-    args: str | None = Field(default=None, description="regex searched in the arguments")
+    args: Regex | None = Field(default=None, description="regex searched in the arguments")
     flag: str | None = Field(default=None, description="an option such as from, mount")
-    flag_value: str | None = None
+    flag_value: Regex | None = None
     _n = field_validator("name", mode="before")(_names)
 
 
@@ -575,7 +586,7 @@ class TextParams(Params):
     resort: each use says why no structured matcher fits."""
 
     kind: list[str] = Field(default_factory=list, description="file kinds; empty = all text kinds")
-    pattern: str
+    pattern: Regex
     ignore_case: bool = False
     _n = field_validator("kind", mode="before")(_names)
 
@@ -735,6 +746,3 @@ def run_matcher(name: str, params: Params, index: FactIndex) -> list[Hit]:
             hits = []
     return hits
 
-
-def file_role(file: FileFacts) -> str:
-    return file.role

@@ -187,7 +187,9 @@ def _parse_outcome(outcome: Outcome | None, name: str, marks: Marks, path: tuple
     return parse_condition(outcome.when, name, marks, (*path, "when"))
 
 
-def load_rule_files(paths: list[Path], display_root: Path | None = None) -> tuple[dict[str, Rule], dict[str, Condition]]:
+def load_rule_files(
+    paths: list[Path], display_root: Path | None = None
+) -> tuple[dict[str, Rule], dict[str, Condition]]:
     rules: dict[str, Rule] = {}
     conditions: dict[str, Condition] = {}
     for path in paths:

@@ -38,6 +38,7 @@ dict ``{"ref": name}``, ``{"call": name}``, ``{"expr": node type}``.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 from typing import Any
 
@@ -71,7 +72,7 @@ def _string_value(node: cst.BaseExpression) -> str | None:
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         try:
             value = node.evaluated_value
-        except Exception:  # noqa: BLE001 - odd escapes: keep the raw text
+        except Exception:
             return None
         if isinstance(value, bytes):
             return value.decode("latin-1")
@@ -87,12 +88,25 @@ def _string_value(node: cst.BaseExpression) -> str | None:
     return None
 
 
+_STATEMENTS = (
+    cst.BaseSmallStatement, cst.If, cst.For, cst.While, cst.Try, cst.TryStar, cst.With,
+    cst.FunctionDef, cst.ClassDef, cst.Match,
+)
+
+
 class _Extractor(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    """One traversal that records every fact kind.
+
+    Facts get their line from an *anchor*: the node itself for calls, decorators, except
+    handlers and statements, otherwise the innermost enclosing anchor. Anchors are numbered
+    per group in visiting (source) order; lines are filled in afterwards (see ``_anchor_lines``).
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.facts: list[Fact] = []
+        self.anchors: dict[str, list[cst.CSTNode]] = {"stmt": [], "call": [], "decorator": [], "handler": []}
+        self.anchor_stack: list[tuple[str, int]] = [("none", 0)]
         self.aliases: dict[str, str] = {}
         self.scope: list[str] = []
         self.except_depth = 0
@@ -102,11 +116,40 @@ class _Extractor(cst.CSTVisitor):
         self.callee_nodes: set[int] = set()
 
     # -- helpers -------------------------------------------------------------
-    def _line(self, node: cst.CSTNode) -> int:
-        try:
-            return int(self.get_metadata(PositionProvider, node).start.line)
-        except KeyError:
-            return 0
+    def _anchor(self, group: str, node: cst.CSTNode) -> None:
+        nodes = self.anchors[group]
+        nodes.append(node)
+        self.anchor_stack.append((group, len(nodes) - 1))
+
+    # The traversal is the hot path: dispatch by exact type through dicts built once per
+    # class instead of isinstance() over abstract classes and getattr() per node.
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        cls = type(node)
+        group = _ANCHOR_GROUP.get(cls)
+        if group is not None:
+            self._anchor(group, node)
+        method = _VISIT.get(cls)
+        if method is None:
+            return True
+        result = method(self, node)
+        return result is not False
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        cls = type(original_node)
+        method = _LEAVE.get(cls)
+        if method is not None:
+            method(self, original_node)
+        if cls in _ANCHOR_GROUP:
+            self.anchor_stack.pop()
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def _line(self, node: cst.CSTNode) -> tuple[str, int]:
+        return self.anchor_stack[-1]
 
     def _scope(self) -> str:
         return ".".join(self.scope) if self.scope else "<module>"
@@ -134,7 +177,9 @@ class _Extractor(cst.CSTVisitor):
             return {"True": True, "False": False, "None": None}[node.value]
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
             inner = self._value(node.expression, depth)
-            return -inner if isinstance(inner, (int, float)) and not isinstance(inner, bool) else {"expr": "UnaryOperation"}
+            if isinstance(inner, (int, float)) and not isinstance(inner, bool):
+                return -inner
+            return {"expr": "UnaryOperation"}
         if depth < 4 and isinstance(node, (cst.List, cst.Tuple, cst.Set)):
             return [
                 self._value(el.value, depth + 1)
@@ -239,7 +284,8 @@ class _Extractor(cst.CSTVisitor):
         self._mark_docstring(node.body)
         qual = ".".join([*self.scope, node.name.value])
         decorators = []
-        for dec in node.decorators:
+        first = len(self.anchors["decorator"])
+        for i, dec in enumerate(node.decorators):
             d = dec.decorator
             if isinstance(d, cst.Call):
                 args, kw = self._args(d.args)
@@ -248,7 +294,7 @@ class _Extractor(cst.CSTVisitor):
                 args, kw = [], {}
                 name = _dotted(d) or "<expr>"
             decorators.append(name)
-            fact: Fact = {"t": "decorator", "line": self._line(dec), "scope": qual, "name": name,
+            fact: Fact = {"t": "decorator", "line": ("decorator", first + i), "scope": qual, "name": name,
                           "args": args, "kw": kw, "target": node.name.value}
             self.facts.append(fact)
         params = []
@@ -283,12 +329,13 @@ class _Extractor(cst.CSTVisitor):
         bases = [_dotted(b.value) or "<expr>" for b in node.bases]
         kw = {k.keyword.value: self._value(k.value) for k in node.keywords if k.keyword is not None}
         decorators = []
-        for dec in node.decorators:
+        first = len(self.anchors["decorator"])
+        for i, dec in enumerate(node.decorators):
             d = dec.decorator
             name = _dotted(d.func if isinstance(d, cst.Call) else d) or "<expr>"
             decorators.append(name)
             args, dkw = self._args(d.args) if isinstance(d, cst.Call) else ([], {})
-            self.facts.append({"t": "decorator", "line": self._line(dec), "scope": qual, "name": name,
+            self.facts.append({"t": "decorator", "line": ("decorator", first + i), "scope": qual, "name": name,
                                "args": args, "kw": dkw, "target": node.name.value})
         self.facts.append({"t": "class", "line": self._line(node.name), "scope": qual,
                            "name": node.name.value, "bases": bases, "kw": kw, "decorators": decorators})
@@ -447,6 +494,84 @@ class _Extractor(cst.CSTVisitor):
         self._add("with", node, names=names, **{"async": node.asynchronous is not None})
 
 
+def _concrete(base: type) -> list[type]:
+    out = []
+    for sub in base.__subclasses__():
+        if not getattr(sub, "__abstractmethods__", None):
+            out.append(sub)
+        out.extend(_concrete(sub))
+    return out
+
+
+_ANCHOR_GROUP: dict[type, str] = {}
+for _cls in [*_concrete(cst.BaseSmallStatement), *_STATEMENTS[1:]]:
+    _ANCHOR_GROUP[_cls] = "stmt"
+_ANCHOR_GROUP[cst.Call] = "call"
+_ANCHOR_GROUP[cst.Decorator] = "decorator"
+_ANCHOR_GROUP[cst.ExceptHandler] = "handler"
+_ANCHOR_GROUP[cst.ExceptStarHandler] = "handler"
+
+_VISIT: dict[type, Any] = {}
+_LEAVE: dict[type, Any] = {}
+for _name in list(vars(_Extractor)):
+    for _prefix, _table in (("visit_", _VISIT), ("leave_", _LEAVE)):
+        if _name.startswith(_prefix) and hasattr(cst, _name[len(_prefix):]):
+            _table[getattr(cst, _name[len(_prefix):])] = getattr(_Extractor, _name)
+
+
+def _ast_groups(tree: ast.AST) -> dict[str, list[tuple[int, int, int, int]]]:
+    groups: dict[str, list[tuple[int, int, int, int]]] = {"stmt": [], "call": [], "decorator": [], "handler": []}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt):
+            groups["stmt"].append((node.lineno, node.col_offset, 0, 0))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                for dec in node.decorator_list:
+                    groups["decorator"].append((dec.lineno, dec.col_offset, 0, 0))
+        elif isinstance(node, ast.Call):
+            end_line = node.end_lineno or node.lineno
+            end_col = node.end_col_offset or 0
+            groups["call"].append((node.lineno, node.col_offset, -end_line, -end_col))
+        elif isinstance(node, ast.ExceptHandler):
+            groups["handler"].append((node.lineno, node.col_offset, 0, 0))
+    return groups
+
+
+def _anchor_lines(source: bytes, anchors: dict[str, list[cst.CSTNode]]) -> dict[str, list[int]] | None:
+    """Lines of the anchors from the standard parser's positions, which come at no extra cost.
+
+    LibCST visits nodes in source order, so the n-th call LibCST saw is the n-th call by
+    start position (outer calls first). When the two parsers disagree on a count, or ``ast``
+    cannot parse the file (newer syntax), return None and let LibCST compute positions.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    groups = _ast_groups(tree)
+    out: dict[str, list[int]] = {}
+    for group, nodes in anchors.items():
+        positions = sorted(groups[group])
+        if len(positions) != len(nodes):
+            return None
+        out[group] = [p[0] for p in positions]
+    return out
+
+
+def _metadata_lines(module: cst.Module, anchors: dict[str, list[cst.CSTNode]]) -> dict[str, list[int]]:
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    out: dict[str, list[int]] = {}
+    for group, nodes in anchors.items():
+        lines = []
+        for node in nodes:
+            target: cst.CSTNode = node
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                target = node.name
+            lines.append(positions[target].start.line if target in positions else 1)
+        out[group] = lines
+    return out
+
+
 def _resolve(name: str, aliases: dict[str, str]) -> str:
     if not name or name.startswith("<"):
         return name
@@ -481,12 +606,16 @@ def extract_python(source: bytes) -> list[Fact]:
     turns those into warnings.
     """
     module = cst.parse_module(source)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     visitor = _Extractor()
-    wrapper.visit(visitor)
+    module.visit(visitor)
+    lines = _anchor_lines(source, visitor.anchors)
+    if lines is None:
+        lines = _metadata_lines(module, visitor.anchors)
     aliases = visitor.aliases
     facts: list[Fact] = []
     for fact in visitor.facts:
+        group, ordinal = fact["line"]
+        fact["line"] = lines[group][ordinal] if group in lines else 1
         t = fact["t"]
         if t == "ref" and fact["name"].split(".")[0] not in aliases:
             continue

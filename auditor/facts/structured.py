@@ -269,7 +269,7 @@ def extract_setup_cfg(text: str) -> list[Fact]:
     facts = []
     inside = False
     for i, line in enumerate(text.splitlines(), 1):
-        if re.match(r"^\s*install_requires\s*=", line) or re.match(r"^\s*\w[\w-]*\s*=\s*$", line) and inside:
+        if re.match(r"^\s*install_requires\s*=", line) or (re.match(r"^\s*\w[\w-]*\s*=\s*$", line) and inside):
             inside = True
             rest = line.split("=", 1)[1].strip()
             if rest and (name := requirement_name(rest)):
