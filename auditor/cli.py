@@ -14,13 +14,14 @@ import click
 
 from auditor import __version__
 from auditor.cache import default_cache_dir
-from auditor.errors import EXIT_INTERNAL, EXIT_USAGE, AuditorError
+from auditor.errors import EXIT_INTERNAL, AuditorError
+from auditor.gatecli import baseline_cmd, finish, gate_options, scan_request
 from auditor.model import Report
+from auditor.pipeline import run_scan
 from auditor.render.checklist import render_checklist
 from auditor.render.jsonout import render_json
 from auditor.render.text import render_text
 from auditor.rules import Checklist, default_paths, load_checklist
-from auditor.scan import ScanOptions, scan
 
 FORMATS: dict[str, Callable[[Report], str]] = {
     "json": render_json,
@@ -65,7 +66,7 @@ class AuditorGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("auditor: interrupted", err=True)
             sys.exit(130)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks
+        except Exception as exc:
             click.echo(f"auditor: internal error: {type(exc).__name__}: {exc} "
                        "(please report it with the command you ran)", err=True)
             sys.exit(EXIT_INTERNAL)
@@ -75,6 +76,9 @@ class AuditorGroup(click.Group):
 @click.version_option(__version__, prog_name="auditor")
 def main() -> None:
     """Audit a Python web service against a production best-practices checklist."""
+
+
+main.add_command(baseline_cmd)
 
 
 @main.command("scan")
@@ -90,14 +94,20 @@ def main() -> None:
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Fact cache folder (default: user cache dir).")
 @click.option("--no-cache", is_flag=True, help="Extract every file afresh and write no cache.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every item's reason.")
+@gate_options
 def scan_cmd(path: Path, fmt: str, output: Path | None, checklist: str | None, rules: tuple[str, ...],
              max_file_size: int, exclude: tuple[str, ...], jobs: int, cache_dir: Path | None,
-             no_cache: bool, select: str | None, verbose: bool) -> None:
-    """Scan PATH (default: the current folder) and report every checklist item."""
-    cl = load_selected_checklist(checklist, rules, select)
-    options = ScanOptions(max_file_bytes=max_file_size, exclude=list(exclude), jobs=jobs,
-                          cache_dir=None if no_cache else (cache_dir or default_cache_dir()))
-    report = scan(path, cl, options)
+             no_cache: bool, select: str | None, verbose: bool, **gate: Any) -> None:
+    """Scan PATH (default: the current folder) and report every checklist item.
+
+    Reads PATH/.auditor.yaml or [tool.auditor] in PATH/pyproject.toml; flags override it.
+    The gate's verdict and every failure reason are the last lines on stderr.
+    Exit codes: 0 passed, 1 gate failed, 2 usage or config error, 3 internal error.
+    """
+    req = scan_request(path, checklist, rules, exclude, select, max_file_size, jobs,
+                       None if no_cache else (cache_dir or default_cache_dir()), gate)
+    run = run_scan(req, load_selected_checklist)
+    report = run.report
     if fmt == "text":
         colour = output is None and sys.stdout.isatty()
         text = render_text(report, colour=colour, verbose=verbose)
@@ -110,6 +120,7 @@ def scan_cmd(path: Path, fmt: str, output: Path | None, checklist: str | None, r
             raise AuditorError(f"{output}: cannot write: {exc.strerror}") from None
     else:
         click.echo(text, nl=False)
+    finish(run)
 
 
 @main.command("list")

@@ -1,0 +1,161 @@
+"""The gate: decide pass/fail for a report from thresholds, required items, fail-on rules, waivers and a baseline.
+
+Exit codes (``auditor.errors``): 0 passed, 1 gate failed, 2 usage or config error, 3 internal
+error. Waived items keep their real status in the report but the gate leaves them out. The
+reasons for a failure are printed last, on stderr, one per line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import date
+
+from auditor.baseline import Baseline, compare
+from auditor.config import SEVERITIES, WaiverConfig, parse_fail_on
+from auditor.errors import AuditorError
+from auditor.model import ItemResult, Report, Waiver
+
+STATUS_BADNESS = {"implemented": 0, "partial": 1, "missing": 2}
+
+
+@dataclass
+class GatePolicy:
+    """What the gate checks; empty means "report only"."""
+
+    fail_under: float | None = None
+    fail_under_sections: dict[str, float] = field(default_factory=dict)
+    require: list[str] = field(default_factory=list)
+    fail_on: list[str] = field(default_factory=list)
+    soft_fail: bool = False
+
+    def active(self) -> bool:
+        return bool(self.fail_under is not None or self.fail_under_sections or self.require or self.fail_on)
+
+
+@dataclass
+class GateResult:
+    """Why the gate failed (empty: it passed), plus notes worth printing (improvements, etc.)."""
+
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checked: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def parse_fail_under(values: tuple[str, ...] | list[str]) -> tuple[float | None, dict[str, float]]:
+    """``0.8`` -> overall threshold, ``security=0.8`` -> a section threshold (UsageError-free: AuditorError)."""
+    overall: float | None = None
+    sections: dict[str, float] = {}
+    for raw in values:
+        for part in (p.strip() for p in raw.split(",") if p.strip()):
+            name, sep, number = part.rpartition("=")
+            try:
+                threshold = float(number)
+            except ValueError:
+                raise AuditorError(f"--fail-under {part!r}: expected SCORE or SECTION=SCORE, "
+                                   "a score between 0 and 1") from None
+            if not 0.0 <= threshold <= 1.0:
+                raise AuditorError(f"--fail-under {part!r}: the score must be between 0 and 1")
+            if sep:
+                sections[name.strip()] = threshold
+            else:
+                overall = threshold
+    return overall, sections
+
+
+def apply_waivers(report: Report, waivers: list[WaiverConfig], today: date, known_items: list[str],
+                  where: str = "config") -> list[str]:
+    """Mark waived items in the report (``ItemResult.waiver``); return failures for expired or unknown waivers.
+
+    A waiver holds through its ``expires`` day. A waiver for an item that exists in the
+    checklist but was not evaluated (select/ignore) is silently unused.
+    """
+    failures: list[str] = []
+    by_id = {item.id: item for item in report.items}
+    for waiver in waivers:
+        if known_items and waiver.item not in known_items:
+            close = difflib.get_close_matches(waiver.item, known_items, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            failures.append(f"{where}: waiver names unknown item {waiver.item!r}{hint}")
+            continue
+        if waiver.expires < today:
+            owner = f", owner {waiver.owner}" if waiver.owner else ""
+            failures.append(f"{where}: waiver for {waiver.item} expired on {waiver.expires.isoformat()}{owner} "
+                            f"(reason was: {waiver.reason}); fix the item or renew the waiver")
+            continue
+        item = by_id.get(waiver.item)
+        if item is not None:
+            item.waiver = Waiver(reason=waiver.reason, expires=waiver.expires.isoformat(), owner=waiver.owner)
+    return failures
+
+
+def gate_score(items: list[ItemResult]) -> float | None:
+    """implemented / applicable, leaving out waived items; None when nothing applies."""
+    counted = [i for i in items if i.waiver is None and i.status != "not_applicable"]
+    if not counted:
+        return None
+    return sum(1 for i in counted if i.status == "implemented") / len(counted)
+
+
+def check_gate(report: Report, policy: GatePolicy, section_of: dict[str, str],
+               baseline: Baseline | None = None, waiver_failures: list[str] | None = None) -> GateResult:
+    """Evaluate the policy over a report whose waivers are already applied (see ``apply_waivers``)."""
+    result = GateResult(checked=policy.active() or baseline is not None or bool(waiver_failures))
+    result.failures.extend(waiver_failures or [])
+    live = [i for i in report.items if i.waiver is None]
+    waived = len(report.items) - len(live)
+    note = f" ({waived} waived item(s) left out)" if waived else ""
+    if policy.fail_under is not None:
+        score = gate_score(report.items)
+        if score is not None and score < policy.fail_under:
+            result.failures.append(f"score {score:.2f} is below the threshold {policy.fail_under:.2f}{note}")
+    for section_id, threshold in sorted(policy.fail_under_sections.items()):
+        items = [i for i in report.items if section_of.get(i.id) == section_id]
+        score = gate_score(items)
+        if score is not None and score < threshold:
+            result.failures.append(f"section {section_id} score {score:.2f} is below the threshold {threshold:.2f}")
+    evaluated = {i.id: i for i in report.items}
+    for item_id in policy.require:
+        item = evaluated.get(item_id)
+        if item is None:
+            result.failures.append(f"required item {item_id} was not evaluated (left out by select/ignore)")
+        elif item.waiver is None and item.status != "implemented":
+            result.failures.append(f"required item {item_id} is {item.status.replace('_', ' ')}, not implemented")
+    for entry in policy.fail_on:
+        status, min_severity = parse_fail_on(entry)
+        floor = SEVERITIES.index(min_severity)
+        bad = [i for i in live if i.status in STATUS_BADNESS
+               and STATUS_BADNESS[i.status] >= STATUS_BADNESS[status]
+               and SEVERITIES.index(i.severity) >= floor]
+        if bad:
+            what = "missing" if status == "missing" else "partial or missing"
+            sev = f" with severity {min_severity} or above" if min_severity != "low" else ""
+            shown = ", ".join(i.id for i in bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+            result.failures.append(f"fail-on {entry}: {len(bad)} item(s) {what}{sev}: {shown}")
+    if baseline is not None:
+        diff = compare(baseline, report)
+        for change in diff.regressions:
+            result.failures.append(f"regression: {change.item} was {change.before}, now {change.after}")
+        for change in diff.improvements:
+            result.notes.append(f"improved: {change.item} was {change.before}, now {change.after} "
+                                "(run `auditor baseline --update` to tighten the baseline)")
+        result.notes.extend(diff.notes)
+    return result
+
+
+def verdict_lines(result: GateResult, soft_fail: bool) -> list[str]:
+    """The last lines of output: notes, then the verdict with every reason."""
+    lines = [f"auditor: {n}" for n in result.notes]
+    if not result.checked:
+        return lines
+    if result.passed:
+        lines.append("auditor: gate passed")
+    else:
+        head = "auditor: gate failed (soft-fail: exit 0)" if soft_fail else "auditor: gate failed"
+        lines.append(f"{head}: {len(result.failures)} reason(s)")
+        lines.extend(f"auditor: gate failed: {reason}" for reason in result.failures)
+    return lines

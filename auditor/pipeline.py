@@ -1,0 +1,155 @@
+"""One gated scan as the CLI runs it: config (CLI flags override it) -> checklist -> scan -> waivers -> gate.
+
+Shared by ``auditor scan`` and ``auditor baseline`` so every mode reads the config the same way.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from auditor.baseline import DEFAULT_BASELINE, Baseline, load_baseline
+from auditor.config import (
+    ChecklistIds,
+    LoadedConfig,
+    check_ids,
+    checklist_ids,
+    load_config,
+    parse_fail_on,
+    selected_items,
+)
+from auditor.errors import EXIT_GATE_FAILED, EXIT_OK, AuditorError, ConfigError
+from auditor.gate import GatePolicy, GateResult, apply_waivers, check_gate, parse_fail_under
+from auditor.model import Report
+from auditor.rules import Checklist, default_paths
+from auditor.scan import ScanOptions, scan
+
+ChecklistLoader = Callable[[str | None, tuple[str, ...], str | None], Checklist]
+
+
+@dataclass
+class ScanRequest:
+    """What the command line asked for; empty/None values fall back to the config."""
+
+    path: Path
+    config: Path | None = None
+    checklist: str | None = None
+    rules: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    select: str | None = None
+    ignore: str | None = None
+    max_file_size: int = 2_000_000
+    jobs: int = 0
+    cache_dir: Path | None = None
+    fail_under: tuple[str, ...] = ()
+    require: tuple[str, ...] = ()
+    fail_on: tuple[str, ...] = ()
+    soft_fail: bool = False
+    baseline: Path | None = None
+    today: date | None = None
+
+
+@dataclass
+class ScanRun:
+    """A finished scan: the report (waivers applied), the gate's result and the config used."""
+
+    report: Report
+    gate: GateResult
+    config: LoadedConfig
+    checklist: Checklist
+    soft_fail: bool = False
+    baseline_path: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def exit_code(self) -> int:
+        return EXIT_OK if self.gate.passed or self.soft_fail else EXIT_GATE_FAILED
+
+
+def _split(values: tuple[str, ...] | str | None) -> list[str]:
+    if not values:
+        return []
+    raw = [values] if isinstance(values, str) else list(values)
+    return [v.strip() for entry in raw for v in entry.split(",") if v.strip()]
+
+
+def _check_flag(flag: str, values: list[str], valid: list[str]) -> None:
+    for value in values:
+        if valid and value not in valid:
+            close = difflib.get_close_matches(value, valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise AuditorError(f"{flag}: unknown id {value!r}{hint}")
+
+
+def load_for_scan(req: ScanRequest,
+                  loader: ChecklistLoader) -> tuple[LoadedConfig, Checklist, ChecklistIds, ScanOptions]:
+    """Config, the selected checklist with severity overrides, its ids and the scan options."""
+    if not req.path.is_dir():
+        raise AuditorError(f"{req.path}: not a directory" if req.path.exists() else f"{req.path}: no such directory")
+    loaded = load_config(req.path, req.config)
+    cfg = loaded.config
+    checklist = req.checklist or (str(loaded.resolve(cfg.checklist)) if cfg.checklist else None)
+    rules = req.rules or tuple(str(loaded.resolve(r)) for r in cfg.rules)
+    ids = checklist_ids(Path(checklist) if checklist else default_paths()[0])
+    check_ids(loaded, ids)
+    select, ignore = _split(req.select), _split(req.ignore)
+    _check_flag("--select", select, ids.items + ids.sections)
+    _check_flag("--ignore", ignore, ids.items + ids.sections)
+    chosen = selected_items(ids, select or cfg.select, ignore or cfg.ignore)
+    if chosen is not None and not chosen:
+        raise ConfigError(f"{loaded.source or 'select/ignore'}: select and ignore leave no item to evaluate")
+    cl = loader(checklist, rules, ",".join(chosen) if chosen is not None else None)
+    if cfg.severity:
+        sections = [s.model_copy(update={"items": [i.model_copy(update={"severity": cfg.severity.get(i.id, i.severity)})
+                                                   for i in s.items]}) for s in cl.spec.sections]
+        cl.spec = cl.spec.model_copy(update={"sections": sections})
+    options = ScanOptions(max_file_bytes=req.max_file_size, jobs=req.jobs, cache_dir=req.cache_dir,
+                          include=list(req.include) or list(cfg.include),
+                          exclude=list(req.exclude) or list(cfg.exclude))
+    return loaded, cl, ids, options
+
+
+def policy_for(req: ScanRequest, loaded: LoadedConfig, ids: ChecklistIds) -> GatePolicy:
+    """The gate policy: config values, each overridden by the CLI flag that sets it."""
+    cfg = loaded.config
+    overall, sections = parse_fail_under(req.fail_under)
+    _check_flag("--fail-under", list(sections), ids.sections)
+    require = _split(req.require)
+    _check_flag("--require", require, ids.items)
+    return GatePolicy(
+        fail_under=overall if overall is not None else cfg.fail_under,
+        fail_under_sections={**cfg.fail_under_sections, **sections},
+        require=require or list(cfg.require),
+        fail_on=_split(req.fail_on) or list(cfg.fail_on),
+        soft_fail=req.soft_fail or cfg.soft_fail,
+    )
+
+
+def run_scan(req: ScanRequest, loader: ChecklistLoader) -> ScanRun:
+    """Scan, apply waivers (marked in the report) and check the gate."""
+    loaded, cl, ids, options = load_for_scan(req, loader)
+    policy = policy_for(req, loaded, ids)
+    for entry in policy.fail_on:
+        try:
+            parse_fail_on(entry)
+        except ValueError as exc:
+            raise AuditorError(str(exc)) from None
+    baseline_path = req.baseline or (loaded.resolve(loaded.config.baseline) if loaded.config.baseline else None)
+    baseline: Baseline | None = load_baseline(baseline_path) if baseline_path is not None else None
+    report = scan(req.path, cl, options)
+    today = req.today or date.today()
+    waiver_failures = apply_waivers(report, loaded.config.waivers, today, ids.items, loaded.source or "config")
+    result = check_gate(report, policy, ids.section_of, baseline, waiver_failures)
+    return ScanRun(report=report, gate=result, config=loaded, checklist=cl, soft_fail=policy.soft_fail,
+                   baseline_path=baseline_path)
+
+
+def default_baseline_path(req: ScanRequest, loaded: LoadedConfig) -> Path:
+    if req.baseline is not None:
+        return req.baseline
+    if loaded.config.baseline:
+        return loaded.resolve(loaded.config.baseline)
+    return req.path / DEFAULT_BASELINE
