@@ -1,0 +1,77 @@
+"""Discovery: .gitignore, skipped trees, roles, symlinks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from auditor.discover import discover, kind_of, role_of
+
+
+def write(root: Path, rel: str, text: str = "x = 1\n") -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_gitignore_and_environments_are_skipped(tmp_path: Path) -> None:
+    write(tmp_path, ".gitignore", "secret_dir/\n*.gen.py\n!keep.gen.py\n")
+    write(tmp_path, "app/main.py")
+    write(tmp_path, "secret_dir/a.py")
+    write(tmp_path, "app/x.gen.py")
+    write(tmp_path, "app/keep.gen.py")
+    write(tmp_path, "node_modules/pkg/index.py")
+    write(tmp_path, "myenv/pyvenv.cfg", "home = /usr\n")
+    write(tmp_path, "myenv/lib/site.py")
+    write(tmp_path, "build/lib/app.py")
+    write(tmp_path, "sub/.gitignore", "local.py\n")
+    write(tmp_path, "sub/local.py")
+    write(tmp_path, "sub/other.py")
+    paths = [f.path for f in discover(tmp_path).files]
+    assert paths == ["app/keep.gen.py", "app/main.py", "sub/other.py"]
+
+
+def test_roles_follow_the_ground_rules() -> None:
+    assert role_of("tests/test_api.py") == "test"
+    assert role_of("app/test_utils.py") == "test"
+    assert role_of("conftest.py") == "test"
+    assert role_of("app/api_test.py") == "test"
+    assert role_of("docs/conf.py") == "docs"
+    assert role_of("docs_src/tutorial/main.py") == "docs"
+    assert role_of("examples/app.py") == "docs"
+    assert role_of("app/main.py") == "runtime"
+
+
+def test_kinds() -> None:
+    assert kind_of("Dockerfile") == "dockerfile"
+    assert kind_of("deploy/api.Dockerfile") == "dockerfile"
+    assert kind_of("docker-compose.prod.yml") == "compose"
+    assert kind_of(".github/workflows/ci.yml") == "workflow"
+    assert kind_of(".gitlab-ci.yml") == "workflow"
+    assert kind_of("requirements/dev.txt") == "requirements"
+    assert kind_of("requirements-dev.txt") == "requirements"
+    assert kind_of("pyproject.toml") == "toml"
+    assert kind_of("README.md") == "markdown"
+    assert kind_of("image.png") is None
+
+
+def test_symlinks_out_of_root_and_loops_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    root = tmp_path / "root"
+    write(outside, "evil.py")
+    write(root, "app/main.py")
+    os.symlink(outside / "evil.py", root / "app" / "link.py")
+    os.symlink(root / "app", root / "app" / "loop")
+    os.symlink(root / "missing.py", root / "dangling.py")
+    found = discover(root)
+    assert [f.path for f in found.files] == ["app/main.py"]
+    reasons = dict(found.warnings)
+    assert "outside the scanned root" in reasons["app/link.py"]
+    assert "broken symlink" in reasons["dangling.py"]
+
+
+def test_large_files_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    write(tmp_path, "big.py", "x = 1\n" * 1000)
+    found = discover(tmp_path, max_file_bytes=100)
+    assert found.files == []
+    assert "over the 100-byte limit" in found.warnings[0][1]

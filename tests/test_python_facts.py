@@ -1,0 +1,171 @@
+"""Python fact extraction: names resolved through imports, lines, scopes, handlers."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from auditor.facts.python import _anchor_lines, _Extractor, _metadata_lines, extract_python
+
+
+def facts(code: str, t: str | None = None) -> list[dict]:
+    out = extract_python(textwrap.dedent(code).encode())
+    return [f for f in out if t is None or f["t"] == t]
+
+
+def test_aliases_resolve_to_qualified_names() -> None:
+    calls = facts(
+        """
+        from sqlalchemy.ext.asyncio import create_async_engine as mk
+        import sqlalchemy as sa
+        import os.path
+        engine = mk("x", pool_size=5)
+        sa.create_engine("y")
+        os.path.join("a", "b")
+        """,
+        "call",
+    )
+    names = {c["name"]: c for c in calls}
+    assert names["sqlalchemy.ext.asyncio.create_async_engine"]["kw"] == {"pool_size": 5}
+    assert names["sqlalchemy.ext.asyncio.create_async_engine"]["line"] == 5
+    assert "sqlalchemy.create_engine" in names
+    assert "os.path.join" in names
+
+
+def test_relative_imports_and_method_receivers_keep_their_text() -> None:
+    calls = facts(
+        """
+        from .db import engine
+        engine.dispose()
+        app.add_middleware(X)
+        """,
+        "call",
+    )
+    assert {c["name"] for c in calls} == {".db.engine.dispose", "app.add_middleware"}
+    assert any(c["name"] == "app.add_middleware" and c["args"] == [{"ref": "X"}] for c in calls)
+
+
+def test_except_records_types_calls_and_chaining() -> None:
+    handlers = facts(
+        """
+        import logging
+        from sqlalchemy.exc import SQLAlchemyError
+        log = logging.getLogger(__name__)
+        def f(session):
+            try:
+                session.commit()
+            except (SQLAlchemyError, ValueError) as exc:
+                session.rollback()
+                log.exception("failed")
+                raise RuntimeError("db") from exc
+        """,
+        "except",
+    )
+    (handler,) = handlers
+    assert handler["types"] == ["sqlalchemy.exc.SQLAlchemyError", "ValueError"]
+    assert {"session.rollback", "log.exception"} <= set(handler["calls"])
+    assert handler["reraise"] and handler["chained"]
+    assert handler["scope"] == "f"
+    assert handler["line"] == 8
+
+
+def test_from_none_is_not_chaining() -> None:
+    (raise_fact,) = facts(
+        """
+        try:
+            pass
+        except KeyError:
+            raise ValueError("x") from None
+        """,
+        "raise",
+    )
+    assert raise_fact["cause"] == "None"
+
+
+def test_decorators_functions_and_scopes() -> None:
+    out = facts(
+        """
+        from fastapi import APIRouter, UploadFile
+        router = APIRouter()
+
+        class Api:
+            @router.post("/files", status_code=201)
+            async def upload(self, f: UploadFile):
+                yield 1
+        """
+    )
+    (dec,) = [f for f in out if f["t"] == "decorator"]
+    assert dec["name"] == "router.post" and dec["args"] == ["/files"] and dec["line"] == 6
+    assert dec["scope"] == "Api.upload"
+    (func,) = [f for f in out if f["t"] == "function"]
+    assert func["line"] == 7 and func["async"] and func["yields"]
+    assert func["params"][1]["ann"] == ["fastapi.UploadFile"]
+
+
+def test_docstrings_are_not_string_facts() -> None:
+    strings = facts(
+        '''
+        """Module docstring /health."""
+        def f():
+            """Function docstring."""
+            return "/health"
+        ''',
+        "string",
+    )
+    assert [s["value"] for s in strings] == ["/health"]
+
+
+def test_dict_keys_and_settings_assignments() -> None:
+    out = facts(
+        """
+        DATABASES = {
+            "default": {
+                "CONN_MAX_AGE": 600,
+            }
+        }
+        """
+    )
+    keys = {f["key"]: f for f in out if f["t"] == "dictkey"}
+    assert keys["CONN_MAX_AGE"]["value"] == 600
+    (assign,) = [f for f in out if f["t"] == "assign"]
+    assert assign["target"] == "DATABASES"
+
+
+def test_newer_syntax_parses_with_libcst_and_gets_lines() -> None:
+    # PEP 695 generics: the standard parser of Python 3.11 cannot read this, LibCST can.
+    out = facts(
+        """
+        def first[T](items: list[T]) -> T:
+            return items[0]
+
+        print(first([1]))
+        """,
+        "call",
+    )
+    assert [(c["name"], c["line"]) for c in out] == [("print", 5), ("first", 5)]
+
+
+def test_syntax_errors_raise_for_the_caller_to_report() -> None:
+    with pytest.raises(cst.ParserSyntaxError):
+        extract_python(b"def broken(:\n")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "x = f(g(1))(2).h(k())\n",
+        "@a(b())\n@c\nclass K(Base, metaclass=M):\n    def m(self): return [i() for i in j()]\n",
+        "try:\n    a()\nexcept A:\n    b()\nelse:\n    c()\nfinally:\n    d()\n",
+        "if a(): b()\nelif c(): d()\nelse: e()\nwith f() as g, h(): i()\n",
+        "x = {'k': f(1), **g()}\ny = lambda q=r(): s(q)\n",
+    ],
+)
+def test_anchor_lines_agree_with_libcst_positions(code: str) -> None:
+    module = cst.parse_module(code)
+    visitor = _Extractor()
+    module.visit(visitor)
+    fast = _anchor_lines(code.encode(), visitor.anchors)
+    assert fast is not None
+    assert fast == _metadata_lines(module, visitor.anchors)
