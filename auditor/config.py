@@ -164,7 +164,8 @@ def _normalise_keys(data: Any) -> Any:
 
 
 def _raise_validation(exc: ValidationError, loaded: LoadedConfig) -> None:
-    err = exc.errors()[0]
+    errors = exc.errors()
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])  # a typo explains the rest
     loc = tuple(err["loc"])
     dotted = ".".join(str(x) for x in loc)
     if err["type"] == "extra_forbidden" and loc:
