@@ -42,7 +42,7 @@ def sample_report(statuses: dict[str, str] | None = None) -> Report:
                                  detail=f"call_{n}(setting={n})")]
         if n == 0:
             evidence = [Evidence(path=HOSTILE_PATH, line=3, detail=HOSTILE_SNIPPET)]
-            status = "implemented"
+            status = "implemented" if statuses is None else status
         items.append(ItemResult(
             id=item_id, section=section, title=title, status=status,  # type: ignore[arg-type]
             evidence=evidence, severity=severity, rule=item_id.replace(".", "-"),

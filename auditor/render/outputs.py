@@ -6,8 +6,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import click
 
 from auditor.errors import AuditorError
 from auditor.model import Report
@@ -68,3 +72,24 @@ def write_outputs(report: Report, outputs: dict[str, Path], options: RenderOptio
     """Write each requested format to its file (formats from OUTPUT_OPTIONS)."""
     for fmt, path in outputs.items():
         write_text(path, render_report(fmt, report, options))
+
+
+def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--link-base`` and one ``--output-FORMAT FILE`` option per format in OUTPUT_OPTIONS (as ``output_FORMAT``)."""
+    for fmt in reversed(OUTPUT_OPTIONS):
+        func = click.option(f"--output-{fmt}", f"output_{fmt}", type=click.Path(path_type=Path),
+                            help=f"Also write the {fmt} report to this file.")(func)
+    return click.option("--link-base", metavar="URL",
+                        help="Make evidence links in HTML: URL + path + '#L' + line "
+                             "(e.g. https://github.com/OWNER/REPO/blob/COMMIT).")(func)
+
+
+def pop_output_options(values: dict[str, Any]) -> tuple[str | None, dict[str, Path]]:
+    """Take ``link_base`` and the given ``--output-FORMAT`` files out of a command's keyword arguments."""
+    link_base = values.pop("link_base", None)
+    outputs = {}
+    for fmt in OUTPUT_OPTIONS:
+        value = values.pop(f"output_{fmt}", None)
+        if value:
+            outputs[fmt] = Path(value)
+    return link_base, outputs
