@@ -184,6 +184,7 @@ class CallParams(Params):
     kwargs: list[str] = Field(default_factory=list, description="any of these keyword names (globs) is passed")
     kwarg: dict[str, Regex] = Field(default_factory=dict, description="keyword -> value regex, all must match")
     arg: Regex | None = Field(default=None, description="regex searched in any positional argument")
+    first_arg: Regex | None = Field(default=None, description="regex searched in the first positional argument only")
     not_kwarg: dict[str, Regex] = Field(default_factory=dict, description="keyword -> value regex that must not match")
     min_args: int = Field(default=0, description="at least this many positional arguments")
     _n = field_validator("name", "kwargs", mode="before")(_names)
@@ -213,6 +214,12 @@ def _call_like(p: CallParams, fact: Fact) -> str | None:
         return None
     if p.arg is not None:
         found = next((t for a in fact.get("args", []) if (t := value_matches(a, p.arg)) is not None), None)
+        if found is None:
+            return None
+        key = found
+    if p.first_arg is not None:
+        args = fact.get("args", [])
+        found = value_matches(args[0], p.first_arg) if args else None
         if found is None:
             return None
         key = found

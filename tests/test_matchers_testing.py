@@ -37,3 +37,17 @@ def test_django_test_modules_are_test_code() -> None:
     assert role_of("hc/test.py") == "test"
     assert role_of("app/tests_pre_start.py") == "runtime"
     assert role_of("app/testing_utils.py") == "runtime"
+
+
+def test_call_first_arg_looks_at_the_name_only() -> None:
+    from auditor.matchers import CallParams, match_call
+
+    index = _index('from prometheus_client import Counter\n'
+                   'A = Counter("http_requests_total", "Total", ["method"])\n'
+                   'B = Counter("orders_total", "Orders", ["channel"])\n', path="app/m.py", role="runtime")
+    p = CallParams(name=["prometheus_client.Counter"], first_arg=r"^orders")
+    assert [h.line for h in match_call(p, index)] == [3]
+    p = CallParams(name=["prometheus_client.Counter"], arg=r"^method$")
+    assert [h.line for h in match_call(p, index)] == [2]
+    p = CallParams(name=["prometheus_client.Counter"], first_arg=r"^method$")
+    assert match_call(p, index) == []
