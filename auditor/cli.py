@@ -14,14 +14,24 @@ import click
 
 from auditor import __version__
 from auditor.cache import default_cache_dir
-from auditor.errors import EXIT_INTERNAL, AuditorError
+from auditor.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, AuditorError
 from auditor.gatecli import baseline_cmd, finish, gate_options, scan_request
 from auditor.model import Report
 from auditor.pipeline import run_scan
 from auditor.render.checklist import render_checklist
 from auditor.render.jsonout import render_json
-from auditor.render.text import render_text
+from auditor.render.outputs import (
+    FORMAT_NAMES,
+    RenderOptions,
+    output_options,
+    pop_output_options,
+    render_report,
+    write_outputs,
+    write_text,
+)
+from auditor.render.progress import ProgressBar
 from auditor.rules import Checklist, default_paths, load_checklist
+from auditor.scan import ScanOptions, scan
 
 FORMATS: dict[str, Callable[[Report], str]] = {
     "json": render_json,
@@ -83,8 +93,9 @@ main.add_command(baseline_cmd)
 
 @main.command("scan")
 @click.argument("path", default=".", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", *FORMATS]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(list(FORMAT_NAMES)), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report to this file.")
+@output_options
 @click.option("--checklist", type=click.Path(), help="A checklist YAML file instead of the bundled one.")
 @click.option("--rules", multiple=True, type=click.Path(), help="Rule file or folder (repeatable).")
 @click.option("--max-file-size", type=int, default=2_000_000, show_default=True, help="Bytes; larger files are skipped with a warning.")
@@ -104,20 +115,22 @@ def scan_cmd(path: Path, fmt: str, output: Path | None, checklist: str | None, r
     The gate's verdict and every failure reason are the last lines on stderr.
     Exit codes: 0 passed, 1 gate failed, 2 usage or config error, 3 internal error.
     """
+    link_base, outputs = pop_output_options(gate)
     req = scan_request(path, checklist, rules, exclude, select, max_file_size, jobs,
                        None if no_cache else (cache_dir or default_cache_dir()), gate)
-    run = run_scan(req, load_selected_checklist)
+    bar = ProgressBar()
+    try:
+        run = run_scan(req, load_selected_checklist, progress=bar)
+    finally:
+        bar.close()
     report = run.report
-    if fmt == "text":
-        colour = output is None and sys.stdout.isatty()
-        text = render_text(report, colour=colour, verbose=verbose)
-    else:
-        text = FORMATS[fmt](report)
+    descriptions = {item.id: item.description for _, item in run.checklist.items()}
+    render_options = RenderOptions(link_base=link_base, descriptions=descriptions, root=path,
+                                   colour=output is None and sys.stdout.isatty(), verbose=verbose)
+    write_outputs(report, outputs, render_options)
+    text = render_report(fmt, report, render_options)
     if output is not None:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise AuditorError(f"{output}: cannot write: {exc.strerror}") from None
+        write_text(output, text)
     else:
         click.echo(text, nl=False)
     finish(run)
@@ -177,6 +190,50 @@ def explain_cmd(item_id: str, checklist: str | None, rules: tuple[str, ...]) -> 
             out.extend(f"  {line}" for line in content.rstrip("\n").splitlines())
         out.append("")
     click.echo("\n".join(out).rstrip("\n"))
+
+
+@main.command("verify")
+@click.argument("document", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--path", "scan_path", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="The project to scan.")
+@click.option("--fix", is_flag=True, help="Rewrite the document's ticks to match the code (nothing else changes).")
+@click.option("--checklist", type=click.Path(), help="A checklist YAML file instead of the bundled one.")
+@click.option("--rules", multiple=True, type=click.Path(), help="Rule file or folder (repeatable).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Fact cache folder (default: user cache dir).")
+@click.option("--no-cache", is_flag=True, help="Extract every file afresh and write no cache.")
+def verify_cmd(document: Path, scan_path: Path, fix: bool, checklist: str | None, rules: tuple[str, ...],
+               cache_dir: Path | None, no_cache: bool) -> None:
+    """Check a hand-kept status DOCUMENT ('- [x] Title' lines) against a scan of --path.
+
+    Lists ticked items the code does not implement (false claims), unticked items it does, and
+    lines that match no item. Exit 1 when there is a false claim (after --fix too: the document
+    was wrong), 0 otherwise.
+    """
+    from auditor.verify import fix_document, render_verification, verify_document
+
+    try:
+        raw = document.read_bytes()
+    except OSError as exc:
+        raise AuditorError(f"{document}: cannot read: {exc.strerror or exc}") from None
+    text = raw.decode("utf-8", errors="surrogateescape")
+    cl = load_selected_checklist(checklist, rules)
+    options = ScanOptions(cache_dir=None if no_cache else (cache_dir or default_cache_dir()))
+    bar = ProgressBar()
+    try:
+        report = scan(scan_path, cl, options, progress=bar)
+    finally:
+        bar.close()
+    result = verify_document(text, report)
+    click.echo(render_verification(result, str(document)), nl=False)
+    if fix and result.claims:
+        fixed = fix_document(text, result).encode("utf-8", errors="surrogateescape")
+        try:
+            document.write_bytes(fixed)
+        except OSError as exc:
+            raise AuditorError(f"{document}: cannot write: {exc.strerror or exc}") from None
+        click.echo(f"{document}: {len(result.claims)} tick(s) rewritten", err=True)
+    if result.false_claims:
+        sys.exit(EXIT_GATE_FAILED)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,7 +25,7 @@ from auditor.errors import EXIT_GATE_FAILED, EXIT_OK, AuditorError, ConfigError
 from auditor.gate import GatePolicy, GateResult, apply_waivers, check_gate, parse_fail_under
 from auditor.model import Report
 from auditor.rules import Checklist, default_paths
-from auditor.scan import ScanOptions, scan
+from auditor.scan import Progress, ScanOptions, scan
 
 ChecklistLoader = Callable[[str | None, tuple[str, ...], str | None], Checklist]
 
@@ -128,7 +128,7 @@ def policy_for(req: ScanRequest, loaded: LoadedConfig, ids: ChecklistIds) -> Gat
     )
 
 
-def run_scan(req: ScanRequest, loader: ChecklistLoader) -> ScanRun:
+def run_scan(req: ScanRequest, loader: ChecklistLoader, progress: Progress | None = None) -> ScanRun:
     """Scan, apply waivers (marked in the report) and check the gate."""
     loaded, cl, ids, options = load_for_scan(req, loader)
     policy = policy_for(req, loaded, ids)
@@ -139,7 +139,7 @@ def run_scan(req: ScanRequest, loader: ChecklistLoader) -> ScanRun:
             raise AuditorError(str(exc)) from None
     baseline_path = req.baseline or (loaded.resolve(loaded.config.baseline) if loaded.config.baseline else None)
     baseline: Baseline | None = load_baseline(baseline_path) if baseline_path is not None else None
-    report = scan(req.path, cl, options)
+    report = scan(req.path, cl, options, progress)
     today = req.today or date.today()
     waiver_failures = apply_waivers(report, loaded.config.waivers, today, ids.items, loaded.source or "config")
     result = check_gate(report, policy, ids.section_of, baseline, waiver_failures)

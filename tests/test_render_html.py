@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+from render_sample import HOSTILE_PATH, sample_report
+
 from auditor.model import Evidence
 from auditor.render.common import evidence_url
 from auditor.render.html import render_html
-from render_sample import HOSTILE_PATH, sample_report
 
 
 def test_page_is_self_contained_and_deterministic() -> None:

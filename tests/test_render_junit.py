@@ -5,10 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from junitparser import Failure, JUnitXml, Skipped
+from render_sample import sample_report
 
 from auditor.model import Evidence
 from auditor.render.junit import render_junit
-from render_sample import sample_report
 
 
 def test_structure() -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from render_sample import sample_report
+
 from auditor.model import Evidence
 from auditor.render.markdown import MAX_CHARS, escape_inline, render_markdown
-from render_sample import sample_report
 
 
 def test_summary_has_score_table_and_problems() -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+from render_sample import sample_report
 
 from auditor.render.sarif import fallback_location, render_sarif
-from render_sample import sample_report
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 

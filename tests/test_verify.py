@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from render_sample import sample_report
 
 from auditor.cli import main
 from auditor.errors import AuditorError
 from auditor.verify import fix_document, match_lines, parse_document, render_verification, verify_document
-from render_sample import sample_report
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = Path("/work/shared/spec/seed-checklist.md")
