@@ -658,6 +658,7 @@ class BanditParams(Params):
     test: list[str] = Field(default_factory=list, description="bandit test ids (B105); empty = any")
     severity: str = "LOW"
     confidence: str = "LOW"
+    not_text: str | None = Field(default=None, description="regex: skip findings whose message matches")
     _n = field_validator("test", mode="before")(_names)
 
     @field_validator("severity", "confidence")
@@ -677,6 +678,8 @@ def match_bandit(p: BanditParams, index: FactIndex) -> list[Hit]:
         if BANDIT_LEVELS.get(fact["severity"], 0) < BANDIT_LEVELS[p.severity]:
             continue
         if BANDIT_LEVELS.get(fact["confidence"], 0) < BANDIT_LEVELS[p.confidence]:
+            continue
+        if p.not_text is not None and _regex(p.not_text).search(fact.get("text", "")):
             continue
         hits.append(Hit(file.path, fact["line"], fact["test_id"], fact["scope"]))
     return hits
