@@ -147,3 +147,14 @@ def test_bandit_facts_are_cached_with_the_others(tmp_path: Path) -> None:
     assert cached is not None and any(f["t"] == "bandit" for f in cached["facts"])
     second, _ = extract_tree(root, ScanOptions(jobs=1, cache_dir=cache_dir))
     assert second[0].facts == first[0].facts
+
+
+def test_not_text_skips_findings_by_message(tmp_path: Path) -> None:
+    (tmp_path / "auth.py").write_text(
+        'def token(t):\n    return dict(access_token=t, token_type="bearer")\n\n\n'
+        'def connect(db):\n    return db.connect(user="app", password="s3cr3t")\n', encoding="utf-8")
+    files, _ = extract_tree(tmp_path, ScanOptions(jobs=1))
+    params, run = MATCHERS["bandit"]
+    assert [h.line for h in run(params.model_validate({"test": ["B106"]}), FactIndex(files))] == [2, 6]
+    kept = run(params.model_validate({"test": ["B106"], "not_text": "(?i)'(bearer|basic)?'$"}), FactIndex(files))
+    assert [h.line for h in kept] == [6]
