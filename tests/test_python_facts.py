@@ -169,3 +169,25 @@ def test_anchor_lines_agree_with_libcst_positions(code: str) -> None:
     fast = _anchor_lines(code.encode(), visitor.anchors)
     assert fast is not None
     assert fast == _metadata_lines(module, visitor.anchors)
+
+
+def test_literals_in_multiline_statements_get_their_own_line() -> None:
+    out = facts(
+        """
+        MIDDLEWARE = [
+            "django.middleware.security.SecurityMiddleware",
+            "django_prometheus.middleware.PrometheusAfterMiddleware",
+        ]
+        LOGGING = {
+            "handlers": {
+                "file": {"class": "logging.handlers.RotatingFileHandler"},
+            },
+            "root": {"handlers": ["file"]},
+        }
+        """
+    )
+    strings = [(f["value"], f["line"]) for f in out if f["t"] == "string"]
+    assert ("django_prometheus.middleware.PrometheusAfterMiddleware", 4) in strings
+    assert ("logging.handlers.RotatingFileHandler", 8) in strings
+    keys = [(f["key"], f["line"]) for f in out if f["t"] == "dictkey"]
+    assert keys == [("handlers", 7), ("file", 8), ("class", 8), ("root", 10), ("handlers", 10)]

@@ -369,12 +369,10 @@ class _Extractor(cst.CSTVisitor):
         if node.value in self.aliases and id(node) not in self.callee_nodes:
             self._add("ref", node, name=node.value)
 
-    def visit_Dict(self, node: cst.Dict) -> None:
-        for el in node.elements:
-            if isinstance(el, cst.DictElement):
-                key = _string_value(el.key)
-                if key is not None:
-                    self._add("dictkey", el, key=key[:MAX_STRING], value=self._value(el.value, 2))
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        key = _string_value(node.key)
+        if key is not None:
+            self._add("dictkey", node, key=key[:MAX_STRING], value=self._value(node.value, 2))
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         if id(node) in self.docstrings:
@@ -519,6 +517,37 @@ for _name in list(vars(_Extractor)):
             _table[getattr(cst, _name[len(_prefix):])] = getattr(_Extractor, _name)
 
 
+class _LiteralLocator:
+    """Moves a string literal's line from its statement's first line to the line that holds it.
+
+    Facts inside a multi-line statement (a settings dict, a list of middleware) are anchored
+    at the statement; the literal's own text, searched forward from there (each anchor keeps
+    a cursor, so repeated literals map to successive lines), gives the precise line. Literals
+    whose source text differs from their value (escapes) keep the statement's line.
+    """
+
+    WINDOW = 400
+
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+        self.lines: list[str] | None = None
+        self.cursors: dict[tuple[str, str, int], tuple[int, int]] = {}
+
+    def find(self, value: str, line: int, anchor: tuple[str, str, int]) -> int:
+        fragment = value.split("\n", 1)[0][:60]
+        if len(fragment) < 2 or "\\" in fragment or '"' in fragment or "'" in fragment or line < 1:
+            return line
+        if self.lines is None:
+            self.lines = self.source.decode("utf-8", errors="replace").splitlines()
+        start_line, start_col = self.cursors.get(anchor, (line - 1, 0))
+        for index in range(start_line, min(len(self.lines), line - 1 + self.WINDOW)):
+            col = self.lines[index].find(fragment, start_col if index == start_line else 0)
+            if col >= 0:
+                self.cursors[anchor] = (index, col + len(fragment))
+                return index + 1
+        return line
+
+
 def _ast_groups(tree: ast.AST) -> dict[str, list[tuple[int, int, int, int]]]:
     groups: dict[str, list[tuple[int, int, int, int]]] = {"stmt": [], "call": [], "decorator": [], "handler": []}
     for node in ast.walk(tree):
@@ -613,10 +642,14 @@ def extract_python(source: bytes) -> list[Fact]:
         lines = _metadata_lines(module, visitor.anchors)
     aliases = visitor.aliases
     facts: list[Fact] = []
+    locator = _LiteralLocator(source)
     for fact in visitor.facts:
         group, ordinal = fact["line"]
         fact["line"] = lines[group][ordinal] if group in lines else 1
         t = fact["t"]
+        if t in ("string", "dictkey"):
+            fact["line"] = locator.find(fact["value"] if t == "string" else fact["key"], fact["line"],
+                                        (t, group, ordinal))
         if t == "ref" and fact["name"].split(".")[0] not in aliases:
             continue
         if t in ("call", "decorator", "ref", "raise"):
