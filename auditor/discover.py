@@ -95,7 +95,8 @@ def kind_of(rel: str) -> str | None:
         return "ini"
     if lower.startswith(".env") or lower.endswith(".env") or lower == "env.example":
         return "env"
-    if suffix in (".conf", ".nginx") or lower.startswith("nginx"):
+    in_nginx_dir = any(part.lower() in ("nginx", "sites-available", "sites-enabled", "conf.d") for part in parts[:-1])
+    if suffix in (".conf", ".nginx") or lower.startswith("nginx") or (in_nginx_dir and suffix in ("", ".template")):
         return "conf"
     if lower in ("makefile", "justfile", "pipfile", "jenkinsfile", "tiltfile") or lower.startswith("procfile"):
         return "text"

@@ -388,6 +388,17 @@ class StringParams(Params):
 
     pattern: Regex
     fstring: bool | None = None
+    variable_field: bool | None = Field(
+        default=None,
+        description="f-strings only: true = some field is not a constant (UPPER_CASE name or literal)",
+    )
+
+
+_CONSTANT_NAME = re.compile(r"(?:.*\.)?[A-Z][A-Z0-9_]*")
+
+
+def _has_variable_field(fact: Fact) -> bool:
+    return any(not _CONSTANT_NAME.fullmatch(name) for name in fact.get("fields", []))
 
 
 def match_string(p: StringParams, index: FactIndex) -> list[Hit]:
@@ -396,6 +407,10 @@ def match_string(p: StringParams, index: FactIndex) -> list[Hit]:
     for file, fact in index.facts("string", p.roles(), frozenset({"python"})):
         if p.fstring is not None and bool(fact.get("fstring")) != p.fstring:
             continue
+        if p.variable_field is not None:
+            variable = bool(fact.get("fstring")) and _has_variable_field(fact)
+            if variable != p.variable_field:
+                continue
         m = regex.search(fact["value"])
         if m:
             hits.append(Hit(file.path, fact["line"], m.group(0), fact["scope"]))

@@ -75,3 +75,9 @@ def test_large_files_are_skipped_with_a_warning(tmp_path: Path) -> None:
     found = discover(tmp_path, max_file_bytes=100)
     assert found.files == []
     assert "over the 100-byte limit" in found.warnings[0][1]
+
+
+def test_nginx_site_files_without_extension_are_config() -> None:
+    assert kind_of("deployment/nginx/microblog") == "conf"
+    assert kind_of("etc/nginx/sites-available/app") == "conf"
+    assert kind_of("app/nginx_helpers.py") == "python"

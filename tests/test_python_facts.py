@@ -191,3 +191,9 @@ def test_literals_in_multiline_statements_get_their_own_line() -> None:
     assert ("logging.handlers.RotatingFileHandler", 8) in strings
     keys = [(f["key"], f["line"]) for f in out if f["t"] == "dictkey"]
     assert keys == [("handlers", 7), ("file", 8), ("class", 8), ("root", 10), ("handlers", 10)]
+
+
+def test_fstring_fields_are_recorded() -> None:
+    (fact,) = facts('q = f"SELECT * FROM {TABLE} WHERE id = {user.id}"\n', "string")
+    assert fact["fstring"] and fact["fields"] == ["TABLE", "user.id"]
+    assert fact["value"] == "SELECT * FROM {} WHERE id = {}"

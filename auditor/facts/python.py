@@ -21,7 +21,8 @@ function/class or ``<module>``):
                 ``in_except``.
 - ``with``      ``names``: context expressions (callee names), ``async``.
 - ``string``    ``value``: a string literal that is not a docstring (f-strings with
-                ``{}`` for their fields, ``fstring`` true).
+                ``{}`` for their fields, ``fstring`` true, ``fields``: the dotted text of
+                each field's expression, ``<expr>`` when it is not a name).
 - ``ref``       ``name``: a use of an imported name that is not a call (``os.environ``).
 - ``assign``    ``target`` (``X``, ``self.x``, ``app.config[KEY]``), ``value``, ``op``
                 (``=``, ``*=``...), ``ann``: names in an annotation.
@@ -392,7 +393,12 @@ class _Extractor(cst.CSTVisitor):
     def visit_FormattedString(self, node: cst.FormattedString) -> None:
         value = _string_value(node)
         if value:
-            self._add("string", node, value=value[:MAX_STRING], fstring=True)
+            fields = [
+                _dotted(part.expression) or "<expr>"
+                for part in node.parts
+                if isinstance(part, cst.FormattedStringExpression)
+            ]
+            self._add("string", node, value=value[:MAX_STRING], fstring=True, fields=fields)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if isinstance(node.operator, cst.Power) and not isinstance(node.right, (cst.Integer, cst.Float)):
