@@ -32,6 +32,7 @@ class Evaluator:
         self.index = index
         self.conditions = conditions
         self._memo: dict[str, tuple[bool, list[Hit]]] = {}
+        self._leaves: dict[int, int] = {}
 
     def run(self, cond: Condition) -> tuple[bool, list[Hit]]:
         """Whether the condition holds, and the hits that show it."""
@@ -63,7 +64,8 @@ class Evaluator:
                 return True, hits
             return self._all_within(cond)
         assert cond.params is not None
-        hits = run_matcher(cond.op, cond.params, self.index)
+        leaf = self._leaves.setdefault(id(cond), len(self._leaves))
+        hits = [Hit(h.path, h.line, h.key, h.scope, leaf) for h in run_matcher(cond.op, cond.params, self.index)]
         return bool(hits), hits
 
     def _group(self, hit: Hit, within: str) -> tuple[str, str]:
@@ -94,18 +96,38 @@ class Evaluator:
         return True, out
 
 
+def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE) -> list[tuple[str, int]]:
+    """The most telling locations first: each matching condition in turn names its strongest
+    file (the one where it matched most often, then by path), so the evidence spans the
+    different things that made the verdict and different files; remaining places fill up."""
+    by_leaf: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for h in hits:
+        by_leaf[h.leaf][h.path].add(max(h.line, 1))
+    queues = []
+    for leaf in sorted(by_leaf):
+        files = by_leaf[leaf]
+        ranked = sorted(files, key=lambda path: (-len(files[path]), path))
+        queues.append([(path, min(files[path])) for path in ranked])
+    chosen: list[tuple[str, int]] = []
+    chosen_files: set[str] = set()
+    while len(chosen) < limit and any(queues):
+        for queue in queues:
+            while queue and queue[0][0] in chosen_files:
+                queue.pop(0)
+            if queue and len(chosen) < limit:
+                path, line = queue.pop(0)
+                chosen.append((path, line))
+                chosen_files.add(path)
+    if len(chosen) < limit:
+        rest = sorted({(h.path, max(h.line, 1)) for h in hits} - set(chosen),
+                      key=lambda loc: (loc[0] not in chosen_files, loc))
+        chosen.extend(rest[: limit - len(chosen)])
+    return chosen
+
+
 def _evidence(hits: list[Hit], root: Path, cache: dict[str, list[str]]) -> list[Evidence]:
-    seen: set[tuple[str, int]] = set()
-    ordered = sorted({(h.path, h.line) for h in hits})
-    out: list[Evidence] = []
-    for path, line in ordered:
-        if (path, line) in seen:
-            continue
-        seen.add((path, line))
-        out.append(Evidence(path=path, line=max(line, 1), detail=_source_line(root, path, line, cache)))
-        if len(out) >= MAX_EVIDENCE:
-            break
-    return out
+    return [Evidence(path=path, line=line, detail=_source_line(root, path, line, cache))
+            for path, line in select_evidence(hits)]
 
 
 def _source_line(root: Path, path: str, line: int, cache: dict[str, list[str]]) -> str:

@@ -11,12 +11,14 @@ from auditor.facts import Fact, FileFacts
 
 @dataclass(frozen=True)
 class Hit:
-    """One place where a matcher matched: file, 1-based line, the matched value, scope."""
+    """One place where a matcher matched: file, 1-based line, the matched value, scope, and
+    which leaf condition of the rule matched (set by the evaluator, used to pick evidence)."""
 
     path: str
     line: int
     key: str = ""
     scope: str = ""
+    leaf: int = 0
 
 
 class FactIndex:
