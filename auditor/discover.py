@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass, field
@@ -22,6 +23,31 @@ TEST_DIRS = frozenset({"tests", "test", "testing"})
 DOC_DIRS = frozenset({"examples", "example", "docs", "doc", "docs_src", "samples", "sample"})
 
 DEFAULT_MAX_FILE_BYTES = 2_000_000
+MAX_FOLDER_DEPTH = 200
+_SPECIAL = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+            (stat.S_ISBLK, "a block device"))
+
+
+def read_regular(path: Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file; OSError for anything else (a FIFO is never waited on).
+
+    Opened non-blocking, so a file swapped for a FIFO after discovery cannot hang the scan;
+    at most ``max_bytes`` (+1) are read, so a file that grew after discovery cannot exhaust memory.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise OSError(errno.EFBIG, f"{st.st_size} bytes is over the {max_bytes}-byte limit")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+    finally:
+        os.close(fd)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise OSError(errno.EFBIG, f"grew over the {max_bytes}-byte limit while read")
+    return data
 
 
 @dataclass(frozen=True)
@@ -145,7 +171,10 @@ def discover(
     real_root = os.path.realpath(root)
     seen_dirs: set[tuple[int, int]] = set()
 
-    def walk(directory: Path, rel_dir: str) -> None:
+    def walk(directory: Path, rel_dir: str, depth: int = 0) -> None:
+        if depth > MAX_FOLDER_DEPTH:
+            result.warnings.append((rel_dir, f"skipped: folders nested more than {MAX_FOLDER_DEPTH} deep"))
+            return
         try:
             st = directory.stat()
         except OSError as exc:
@@ -159,10 +188,12 @@ def discover(
         pushed = False
         if gitignore.is_file() and not gitignore.is_symlink():
             try:
-                ignore.push(rel_dir, gitignore.read_text(encoding="utf-8", errors="replace"))
+                text = read_regular(gitignore, max_file_bytes).decode("utf-8", errors="replace")
+                ignore.push(rel_dir, text)
                 pushed = True
-            except OSError:
-                pass
+            except OSError as exc:
+                where = f"{rel_dir}/.gitignore" if rel_dir else ".gitignore"
+                result.warnings.append((where, f"not read: {exc.strerror or exc}"))
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
@@ -176,8 +207,12 @@ def discover(
                 is_link = entry.is_symlink()
                 if is_link:
                     target = os.path.realpath(entry.path)
-                    if not os.path.exists(target):
-                        result.warnings.append((rel, "broken symlink; not followed"))
+                    try:
+                        os.stat(entry.path)
+                    except OSError as exc:
+                        loop = exc.errno == errno.ELOOP
+                        result.warnings.append((rel, "symlink loop; not followed" if loop
+                                                else "broken symlink; not followed"))
                         continue
                     if not (target == real_root or target.startswith(real_root + os.sep)):
                         result.warnings.append((rel, "symlink points outside the scanned root; not followed"))
@@ -191,13 +226,16 @@ def discover(
                         continue
                     if ignore.ignored(rel, True):
                         continue
-                    walk(Path(entry.path), rel)
+                    walk(Path(entry.path), rel, depth + 1)
                     continue
                 st_mode = os.stat(entry.path).st_mode
             except OSError as exc:
                 result.warnings.append((rel, f"cannot stat: {exc.strerror}"))
                 continue
             if not stat.S_ISREG(st_mode):
+                what = next((name for test, name in _SPECIAL if test(st_mode)), None)
+                if what is not None and not ignore.ignored(rel, False):
+                    result.warnings.append((rel, f"skipped: {what}, not a regular file"))
                 continue
             kind = kind_of(rel)
             if kind is None or ignore.ignored(rel, False):

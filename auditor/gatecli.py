@@ -19,7 +19,7 @@ from auditor.cache import default_cache_dir
 from auditor.errors import AuditorError
 from auditor.gate import verdict_lines
 from auditor.pipeline import ScanRequest, ScanRun, default_baseline_path, load_for_scan
-from auditor.scan import scan
+from auditor.scan import DEFAULT_MAX_YAML_NODES, DEFAULT_PARSE_TIMEOUT, scan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,6 +50,12 @@ def gate_options(func: F) -> F:
         click.option("--baseline", "baseline_file", type=click.Path(path_type=Path),
                      help="Fail only on regressions against this baseline file."),
         click.option("--today", callback=_today, hidden=True, help="Date used for waiver expiry (tests)."),
+        click.option("--max-yaml-nodes", type=click.IntRange(min=1), default=DEFAULT_MAX_YAML_NODES,
+                     show_default=True, help="YAML/TOML/JSON nodes per file; beyond it the file is skipped "
+                                             "with a warning (alias bombs)."),
+        click.option("--parse-timeout", type=click.FloatRange(min=0), default=DEFAULT_PARSE_TIMEOUT,
+                     show_default=True, help="Seconds one file's parsing may take before it is skipped "
+                                             "with a warning (0: no limit)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -67,6 +73,8 @@ def scan_request(path: Path, checklist: str | None, rules: tuple[str, ...], excl
         fail_under=tuple(gate.get("fail_under") or ()), require=tuple(gate.get("require") or ()),
         fail_on=tuple(gate.get("fail_on") or ()), soft_fail=bool(gate.get("soft_fail")),
         baseline=gate.get("baseline_file"), today=gate.get("today"),
+        max_yaml_nodes=int(gate.get("max_yaml_nodes") or DEFAULT_MAX_YAML_NODES),
+        parse_timeout=float(gate.get("parse_timeout", DEFAULT_PARSE_TIMEOUT)),
     )
 
 

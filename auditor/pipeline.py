@@ -25,7 +25,7 @@ from auditor.errors import EXIT_GATE_FAILED, EXIT_OK, AuditorError, ConfigError
 from auditor.gate import GatePolicy, GateResult, apply_waivers, check_gate, parse_fail_under
 from auditor.model import Report
 from auditor.rules import Checklist, default_paths
-from auditor.scan import Progress, ScanOptions, scan
+from auditor.scan import DEFAULT_MAX_YAML_NODES, DEFAULT_PARSE_TIMEOUT, Progress, ScanOptions, scan
 
 ChecklistLoader = Callable[[str | None, tuple[str, ...], str | None], Checklist]
 
@@ -43,6 +43,8 @@ class ScanRequest:
     select: str | None = None
     ignore: str | None = None
     max_file_size: int = 2_000_000
+    max_yaml_nodes: int = DEFAULT_MAX_YAML_NODES
+    parse_timeout: float = DEFAULT_PARSE_TIMEOUT
     jobs: int = 0
     cache_dir: Path | None = None
     fail_under: tuple[str, ...] = ()
@@ -107,6 +109,7 @@ def load_for_scan(req: ScanRequest,
                                                    for i in s.items]}) for s in cl.spec.sections]
         cl.spec = cl.spec.model_copy(update={"sections": sections})
     options = ScanOptions(max_file_bytes=req.max_file_size, jobs=req.jobs, cache_dir=req.cache_dir,
+                          max_yaml_nodes=req.max_yaml_nodes, parse_timeout=req.parse_timeout,
                           include=list(req.include) or list(cfg.include),
                           exclude=list(req.exclude) or list(cfg.exclude))
     return loaded, cl, ids, options

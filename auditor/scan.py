@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from auditor.cache import FactCache, entry_key
 from auditor.codehealth import code_health
-from auditor.discover import DEFAULT_MAX_FILE_BYTES, SourceFile, discover
+from auditor.discover import DEFAULT_MAX_FILE_BYTES, SourceFile, discover, read_regular
 from auditor.errors import AuditorError
 from auditor.evaluate import evaluate
 from auditor.facts import FileFacts
@@ -20,6 +26,8 @@ from auditor.model import Report
 from auditor.rules import Checklist
 
 PARALLEL_THRESHOLD = 40
+DEFAULT_MAX_YAML_NODES = 200_000
+DEFAULT_PARSE_TIMEOUT = 30.0
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while files are read and extracted."""
@@ -30,16 +38,148 @@ class ScanOptions:
     """How to scan: limits, path filters, parallelism and cache."""
 
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
-    max_yaml_nodes: int = 200_000
+    max_yaml_nodes: int = DEFAULT_MAX_YAML_NODES
+    parse_timeout: float = DEFAULT_PARSE_TIMEOUT
+    """Seconds one file's extraction may take; 0 for no limit."""
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     jobs: int = 0
     cache_dir: Path | None = None
 
 
-def _extract_job(args: tuple[SourceFile, bytes, int]) -> FileFacts:
-    source, data, max_nodes = args
-    return extract_bytes(source, data, max_nodes)
+Job = tuple[SourceFile, bytes, int, float]
+
+
+class ExtractionTimeout(Exception):
+    """Raised (from SIGALRM) in the thread extracting a file that ran past the time limit."""
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    raise ExtractionTimeout
+
+
+class _Budget:
+    """A per-file time limit: SIGALRM raises ExtractionTimeout at the next Python instruction.
+
+    Native code (a C or Rust parser) cannot be interrupted that way; in a worker process
+    (``hard``) a CPU-time timer whose signal keeps its default action (terminate) then ends the
+    worker, which the pool turns into a warning for that file.
+    """
+
+    def __init__(self, seconds: float, hard: bool) -> None:
+        self.seconds = seconds
+        self.active = (seconds > 0 and hasattr(signal, "setitimer")
+                       and threading.current_thread() is threading.main_thread())
+        self.hard = hard and self.active
+        self.previous: Any = None
+
+    def __enter__(self) -> _Budget:
+        if self.active:
+            self.previous = signal.signal(signal.SIGALRM, _on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            if self.hard:
+                signal.setitimer(signal.ITIMER_PROF, hard_limit(self.seconds))
+        return self
+
+    def disarm(self) -> None:
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            if self.hard:
+                signal.setitimer(signal.ITIMER_PROF, 0)
+            if self.previous is not None:
+                signal.signal(signal.SIGALRM, self.previous)
+                self.previous = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.disarm()
+
+
+def hard_limit(seconds: float) -> float:
+    """CPU seconds after which a worker stuck in native code is ended."""
+    return seconds * 2 + 1
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    detail = text[0][:160] if text else ""
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def extract_job(job: Job, hard: bool = False) -> FileFacts:
+    """Extract one file within its time limit; any failure becomes a warning, never an exception."""
+    source, data, max_nodes, seconds = job
+    budget = _Budget(seconds, hard)
+    try:
+        with budget:
+            return extract_bytes(source, data, max_nodes)
+    except ExtractionTimeout:
+        message = f"not parsed: extraction took longer than the {seconds:g}-second limit"
+    except RecursionError:
+        message = "not parsed: nesting too deep for the extractor"
+    except MemoryError:
+        message = "not parsed: out of memory while extracting"
+    except Exception as exc:  # an extractor bug must cost one file, not the scan
+        message = f"not parsed: extractor failed: {_first_line(exc)}"
+    finally:
+        budget.disarm()
+    return FileFacts(path=source.path, kind=source.kind, role=source.role, warnings=[message])
+
+
+TRANSIENT = ("-second limit", "crashed its worker", "out of memory")
+
+
+def transient(facts: FileFacts) -> bool:
+    """Whether a file's result depends on the machine (time limit, crash), so it is not cached."""
+    return any(marker in w for w in facts.warnings for marker in TRANSIENT)
+
+
+def _worker_init() -> None:
+    signal.signal(signal.SIGPROF, signal.SIG_DFL)  # the hard limit ends the worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _pool_job(job: Job) -> FileFacts:
+    return extract_job(job, hard=True)
+
+
+def _crash_warning(job: Job, elapsed: float) -> FileFacts:
+    source, _, _, seconds = job
+    if seconds > 0 and elapsed >= hard_limit(seconds):
+        reason = f"not parsed: extraction ran past the {seconds:g}-second limit in native code and was stopped"
+    else:
+        reason = "not parsed: the extractor crashed its worker process"
+    return FileFacts(path=source.path, kind=source.kind, role=source.role, warnings=[reason])
+
+
+def _isolated(jobs: list[Job]) -> Iterator[FileFacts]:
+    """One file at a time in a one-worker pool, so a crash is pinned on the file that caused it."""
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for job in jobs:
+            if pool is None:
+                pool = ProcessPoolExecutor(max_workers=1, initializer=_worker_init)
+            start = time.monotonic()
+            try:
+                yield pool.submit(_pool_job, job).result()
+            except BrokenProcessPool:
+                yield _crash_warning(job, time.monotonic() - start)
+                pool.shutdown(wait=True)
+                pool = None
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+
+def _parallel(todo: list[Job], workers: int) -> Iterator[FileFacts]:
+    """Extract in worker processes; if one dies, the files not yet done are retried one by one."""
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
+            for ff in pool.map(_pool_job, todo, chunksize=8):
+                done += 1
+                yield ff
+    except BrokenProcessPool:
+        yield from _isolated(todo[done:])
 
 
 def _with_text(facts: FileFacts, data: bytes) -> FileFacts:
@@ -58,7 +198,7 @@ def extract_tree(root: Path, options: ScanOptions,
                      include=options.include)
     cache = FactCache(options.cache_dir) if options.cache_dir is not None else None
     results: dict[str, FileFacts] = {}
-    todo: list[tuple[SourceFile, bytes, int]] = []
+    todo: list[Job] = []
     keys: dict[str, str] = {}
     warnings = list(found.warnings)
     salt = str(options.max_yaml_nodes)
@@ -66,7 +206,7 @@ def extract_tree(root: Path, options: ScanOptions,
     done = 0
     for source in found.files:
         try:
-            data = (root / source.path).read_bytes()
+            data = read_regular(root / source.path, options.max_file_bytes)
         except OSError as exc:
             warnings.append((source.path, f"not read: {exc.strerror or exc}"))
             continue
@@ -82,26 +222,21 @@ def extract_tree(root: Path, options: ScanOptions,
                 if progress is not None and done % 50 == 0:
                     progress(done, total)
                 continue
-        todo.append((source, data, options.max_yaml_nodes))
+        todo.append((source, data, options.max_yaml_nodes, options.parse_timeout))
     jobs = options.jobs or os.cpu_count() or 1
     if jobs > 1 and len(todo) >= PARALLEL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            extracted = []
-            for ff in pool.map(_extract_job, todo, chunksize=8):
-                extracted.append(ff)
-                done += 1
-                if progress is not None:
-                    progress(done, total)
+        stream: Iterator[FileFacts] = _parallel(todo, jobs)
     else:
-        extracted = []
-        for job in todo:
-            extracted.append(_extract_job(job))
-            done += 1
-            if progress is not None:
-                progress(done, total)
+        stream = (extract_job(job) for job in todo)
+    extracted = []
+    for ff in stream:
+        extracted.append(ff)
+        done += 1
+        if progress is not None:
+            progress(done, total)
     for ff in extracted:
         results[ff.path] = ff
-        if cache is not None:
+        if cache is not None and not transient(ff):
             cache.put(keys[ff.path], ff.kind, ff.facts, ff.warnings)
     if progress is not None:
         progress(total, total)

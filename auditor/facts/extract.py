@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import warnings
 from pathlib import Path
 
 import libcst as cst
 
-from auditor.discover import SourceFile
+from auditor.discover import SourceFile, read_regular
 from auditor.facts import FileFacts
 from auditor.facts.dockerfile import extract_dockerfile
 from auditor.facts.pyast import ast_facts
@@ -22,6 +24,61 @@ from auditor.facts.structured import (
 
 TEXT_KINDS = frozenset({"markdown", "ini", "env", "conf", "text", "requirements", "dockerfile", "helm", "toml"})
 MAX_TEXT_CHARS = 1_000_000
+# LibCST's native parser crashes the process (stack overflow) on deeply nested brackets and
+# takes minutes, uninterruptibly, on very long operator chains; CPython's parser refuses such
+# files cleanly. Python itself allows at most 200 nested brackets.
+MAX_PYTHON_BRACKETS = 200
+MAX_PYTHON_DEPTH = 400
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"([{)]}")
+
+
+def _bracket_depth(data: bytes) -> int:
+    """The deepest bracket nesting in the raw bytes (strings and comments counted too: an upper bound)."""
+    depth = best = 0
+    for byte in data.translate(None, _NOT_BRACKETS):
+        if byte in b"([{":
+            depth += 1
+            best = max(best, depth)
+        else:
+            depth = max(depth - 1, 0)
+    return best
+
+
+def _ast_depth(tree: ast.AST) -> int:
+    best = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        best = max(best, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return best
+
+
+def python_guard(data: bytes) -> str | None:
+    """Why a Python file is too deeply nested for LibCST to parse safely, or None when it is safe.
+
+    CPython's own parser (which fails with an exception, never a crash) measures the file first.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(data)
+    except (RecursionError, MemoryError):
+        return "not parsed: nesting too deep for the parser"
+    except (SyntaxError, ValueError) as exc:
+        if "too many nested" in str(exc) or "too many levels" in str(exc):
+            return "not parsed: nesting too deep for the parser"
+        # not Python 3 as this interpreter knows it (Python 2, newer syntax, broken): LibCST decides,
+        # unless the brackets alone are deeper than any valid Python file's
+        if _bracket_depth(data) > MAX_PYTHON_BRACKETS:
+            return f"not parsed: brackets nested more than {MAX_PYTHON_BRACKETS} deep"
+        return None
+    depth = _ast_depth(tree)
+    if depth > MAX_PYTHON_DEPTH:
+        return f"not parsed: expression nesting {depth} deep is over the limit of {MAX_PYTHON_DEPTH}"
+    return None
 
 
 def decode(data: bytes) -> str:
@@ -41,17 +98,24 @@ def extract_bytes(source: SourceFile, data: bytes, max_yaml_nodes: int = 200_000
         if b"\x00" in data:
             out.warnings.append("not parsed: file contains NUL bytes")
             return out
+        guard = python_guard(data)
+        if guard is not None:
+            out.warnings.append(guard)
+            return out
         try:
             out.facts = extract_python(data)
         except cst.ParserSyntaxError as exc:
-            out.warnings.append(f"not parsed: syntax error at line {exc.raw_line}: {exc.message}")
+            message = " ".join(exc.message.split())
+            message = message if len(message) <= 100 else message[:100] + "..."
+            out.warnings.append(f"not parsed: syntax error at line {exc.raw_line}: {message}")
         except RecursionError:
             out.warnings.append("not parsed: nesting too deep for the parser")
         except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
             out.warnings.append(f"not parsed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
         extra, extra_warnings = ast_facts(data, source.path, source.role)
         out.facts.extend(extra)
-        out.warnings.extend(extra_warnings)
+        if not out.warnings:  # one warning per file: a file LibCST could not parse is not checked at all
+            out.warnings.extend(extra_warnings)
         return out
     text = decode(data)
     try:
@@ -76,7 +140,7 @@ def extract_bytes(source: SourceFile, data: bytes, max_yaml_nodes: int = 200_000
 
 def extract_file(root: Path, source: SourceFile, max_yaml_nodes: int = 200_000) -> FileFacts:
     try:
-        data = (root / source.path).read_bytes()
+        data = read_regular(root / source.path)
     except OSError as exc:
         out = FileFacts(path=source.path, kind=source.kind, role=source.role)
         out.warnings.append(f"not read: {exc.strerror or exc}")

@@ -8,6 +8,8 @@ checked", never "clean".
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 import warnings
 from importlib import metadata
 
@@ -40,7 +42,8 @@ def ast_facts(data: bytes, path: str, role: str) -> tuple[list[Fact], list[str]]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(data, filename=path)
-        text = data.decode("utf-8-sig")
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)  # PEP 263 (latin-1, cp1252...)
+        text = data.decode(encoding)
     except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError) as exc:
         detail = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, SyntaxError) else type(exc).__name__
         return [], [f"not checked by bandit or radon: cannot parse ({detail})"]

@@ -120,16 +120,70 @@ def _blank_templates(text: str) -> str:
     return "\n".join(lines)
 
 
+class _BudgetLoader(yaml.SafeLoader):
+    """A safe loader that stops composing after ``budget`` nodes (alias uses count), bounding memory."""
+
+    def __init__(self, stream: str, budget: int) -> None:
+        super().__init__(stream)
+        self.node_budget = budget
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self.node_budget -= 1
+        if self.node_budget < 0:
+            raise StructureError("more YAML nodes than the limit (alias bomb or huge file)")
+        return super().compose_node(parent, index)
+
+
+# Where compose files and workflows need a mapping: (kind, top-level key); "" is the document itself.
+_MAPPINGS = (("compose", ""), ("compose", "services"), ("workflow", ""), ("workflow", "jobs"))
+
+
+def _shape_problem(kind: str, doc: int, node: yaml.Node) -> str | None:
+    """Why a compose file or workflow has the wrong shape (a list where a mapping belongs), or None."""
+    if kind not in ("compose", "workflow"):
+        return None
+    what = "compose file" if kind == "compose" else "workflow"
+    where = f" (document {doc + 1})" if doc else ""
+    if not isinstance(node, yaml.MappingNode):
+        return f"{what} of the wrong shape{where}: the top level is {_node_name(node)}, expected a mapping"
+    for key_node, value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if (kind, key) in _MAPPINGS and not isinstance(value_node, yaml.MappingNode) and value_node.tag != (
+                "tag:yaml.org,2002:null"):
+            return (f"{what} of the wrong shape{where}: line {key_node.start_mark.line + 1}: {key!r} is "
+                    f"{_node_name(value_node)}, expected a mapping")
+    return None
+
+
+def _node_name(node: yaml.Node) -> str:
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    return "a scalar"
+
+
 def extract_yaml(text: str, kind: str, max_nodes: int = DEFAULT_MAX_NODES) -> tuple[str, list[Fact]]:
-    """Flatten every document; returns the refined kind and the facts."""
+    """Flatten every document; returns the refined kind and the facts.
+
+    Raises StructureError for invalid YAML, more than ``max_nodes`` nodes, and compose files or
+    workflows of the wrong shape.
+    """
     templated = "{{" in text
     source = _blank_templates(text) if templated else text
     facts: list[Fact] = []
     budget = [max_nodes]
+    loader = _BudgetLoader(source, max_nodes)
     try:
-        for doc, node in enumerate(yaml.compose_all(source, Loader=yaml.SafeLoader)):
+        doc = 0
+        while loader.check_node():
+            node = loader.get_node()
             if node is not None:
+                problem = _shape_problem(kind, doc, node)
+                if problem is not None:
+                    raise StructureError(problem)
                 _flatten_yaml(node, "", doc, facts, budget)
+            doc += 1
     except yaml.YAMLError as exc:
         if templated:
             return "helm", []
@@ -139,6 +193,8 @@ def extract_yaml(text: str, kind: str, max_nodes: int = DEFAULT_MAX_NODES) -> tu
         raise StructureError(f"invalid YAML: {where}{problem}") from None
     except RecursionError:
         raise StructureError("YAML nested too deeply") from None
+    finally:
+        loader.dispose()
     if kind == "yaml":
         kind = _refine_kind(facts, templated)
     return kind, facts
@@ -201,9 +257,16 @@ def extract_toml(text: str, path: str, max_nodes: int = DEFAULT_MAX_NODES) -> li
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise StructureError(f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise StructureError("TOML nested too deeply") from None
+    except ValueError as exc:  # an integer too long to convert
+        raise StructureError(f"invalid TOML: {str(exc).splitlines()[0][:120]}") from None
     lines = text.splitlines()
     facts: list[Fact] = []
-    _flatten_plain(data, "", facts, lines, [max_nodes])
+    try:
+        _flatten_plain(data, "", facts, lines, [max_nodes])
+    except RecursionError:
+        raise StructureError("TOML nested too deeply") from None
     if path.rsplit("/", 1)[-1] == "pyproject.toml":
         facts.extend(_pyproject_dependencies(data, lines))
     return facts
@@ -246,10 +309,15 @@ def _pyproject_dependencies(data: dict[str, Any], lines: list[str]) -> list[Fact
 def extract_json(text: str, max_nodes: int = DEFAULT_MAX_NODES) -> list[Fact]:
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise StructureError(f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise StructureError("JSON nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
+        raise StructureError(f"invalid JSON: {str(exc).splitlines()[0][:120]}") from None
     facts: list[Fact] = []
-    _flatten_plain(data, "", facts, text.splitlines(), [max_nodes])
+    try:
+        _flatten_plain(data, "", facts, text.splitlines(), [max_nodes])
+    except RecursionError:
+        raise StructureError("JSON nested too deeply") from None
     return facts
 
 
