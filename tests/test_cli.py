@@ -138,10 +138,9 @@ def test_explain_and_list(checklist) -> None:
 
 
 def test_checklist_format_regenerates_the_seed_document(sample: Path) -> None:
-    seed = (ROOT.parent / "shared" / "spec" / "seed-checklist.md")
+    seed = ROOT / "tests" / "data" / "seed-checklist.md"
     out = auditor("scan", str(sample), "--format", "checklist", "--no-cache").stdout
     strip = [line.replace("[x]", "[ ]") for line in out.splitlines() if line.strip()]
-    if seed.exists():
-        expected = [line.replace("[x]", "[ ]").rstrip() for line in seed.read_text().splitlines() if line.strip()]
-        assert strip == expected
+    expected = [line.replace("[x]", "[ ]").rstrip() for line in seed.read_text().splitlines() if line.strip()]
+    assert strip == expected
     assert "- [x] Connection pooling with proper settings" in out
