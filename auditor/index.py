@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from auditor.facts import Fact, FileFacts
 
@@ -31,15 +32,52 @@ class FactIndex:
         for file in self.files:
             for fact in file.facts:
                 self._by_type[fact["t"]].append((file, fact))
+        self._filtered: dict[tuple[str, frozenset[str] | None, frozenset[str] | None],
+                             list[tuple[FileFacts, Fact]]] = {}
+        self._groups: dict[tuple[str, frozenset[str] | None, frozenset[str] | None, str],
+                           dict[Any, list[int]]] = {}
 
     def facts(self, t: str, roles: frozenset[str] | None = None,
-              kinds: frozenset[str] | None = None) -> Iterator[tuple[FileFacts, Fact]]:
-        for file, fact in self._by_type.get(t, ()):
-            if roles is not None and file.role not in roles:
-                continue
-            if kinds is not None and file.kind not in kinds:
-                continue
-            yield file, fact
+              kinds: frozenset[str] | None = None) -> list[tuple[FileFacts, Fact]]:
+        """Facts of one type in files of these roles and kinds, in path then source order.
+
+        Lists are built once per (type, roles, kinds) and shared: callers must not change them.
+        """
+        key = (t, roles, kinds)
+        found = self._filtered.get(key)
+        if found is None:
+            found = [(file, fact) for file, fact in self._by_type.get(t, ())
+                     if (roles is None or file.role in roles) and (kinds is None or file.kind in kinds)]
+            self._filtered[key] = found
+        return found
+
+    def facts_where(self, t: str, field: str, accept: Callable[[Any], bool],
+                    roles: frozenset[str] | None = None,
+                    kinds: frozenset[str] | None = None) -> list[tuple[FileFacts, Fact]]:
+        """Like :meth:`facts`, keeping facts whose (hashable) ``field`` value ``accept`` takes.
+
+        ``accept`` runs once per distinct value, not once per fact: the same names and
+        strings recur across a repository, and matchers test many globs or regexes on each.
+        """
+        entries = self.facts(t, roles, kinds)
+        gkey = (t, roles, kinds, field)
+        groups = self._groups.get(gkey)
+        if groups is None:
+            groups = defaultdict(list)
+            for i, (_, fact) in enumerate(entries):
+                value = fact.get(field)
+                if isinstance(value, (list, dict, set)):
+                    continue  # malformed fact (fields used here hold scalars): never accepted
+                groups[value].append(i)
+            self._groups[gkey] = groups
+        chosen: list[int] = []
+        for value, positions in groups.items():
+            if accept(value):
+                chosen.extend(positions)
+        if len(chosen) == len(entries):
+            return entries
+        chosen.sort()
+        return [entries[i] for i in chosen]
 
     def iter_files(self, roles: frozenset[str] | None = None,
                    kinds: frozenset[str] | None = None) -> Iterator[FileFacts]:

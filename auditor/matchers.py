@@ -15,6 +15,7 @@ Name patterns are globs over fully qualified names (``sqlalchemy.create_engine``
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -101,10 +102,34 @@ def _glob_re(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
+@lru_cache(maxsize=4096)
+def _names_re(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a list of fnmatch globs (same meaning as ``fnmatchcase`` on each)."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or r"(?!)")
+
+
 def name_matches(name: str | None, patterns: Iterable[str]) -> bool:
     if not name:
         return False
-    return any(fnmatchcase(name, p) for p in patterns)
+    return _names_re(tuple(patterns)).match(name) is not None
+
+
+@lru_cache(maxsize=4096)
+def _below_re(patterns: tuple[str, ...], separators: str) -> re.Pattern[str]:
+    """A glob's match, or a name that starts with a pattern and one of ``separators``."""
+    parts = [f"(?:{fnmatch.translate(p)})|(?:{re.escape(p)}[{re.escape(separators)}])" for p in patterns]
+    return re.compile("|".join(parts) or r"(?!)")
+
+
+def _below_accept(patterns: list[str], separators: str, empty: bool = False) -> Callable[[Any], bool]:
+    """Accepts a name a glob matches, or a name below a pattern (``structlog`` -> ``structlog.x``);
+    an empty name only when ``empty``."""
+    regex = _below_re(tuple(patterns), separators)
+
+    def accept(name: Any) -> bool:
+        return isinstance(name, str) and (empty or bool(name)) and regex.match(name) is not None
+
+    return accept
 
 
 def path_matches(path: str, patterns: Iterable[str]) -> bool:
@@ -160,6 +185,18 @@ def value_matches(value: Any, pattern: str) -> str | None:
 
 # -- Python matchers ----------------------------------------------------------------------
 
+_PY = frozenset({"python"})
+
+
+def _name_accept(patterns: list[str]) -> Callable[[Any], bool]:
+    regex = _names_re(tuple(patterns))
+
+    def accept(name: Any) -> bool:
+        return isinstance(name, str) and bool(name) and regex.match(name) is not None
+
+    return accept
+
+
 class ImportParams(Params):
     """An import of a module or name (a pattern also matches names below it: ``structlog``
     matches ``structlog.get_logger``)."""
@@ -170,10 +207,9 @@ class ImportParams(Params):
 
 def match_import(p: ImportParams, index: FactIndex) -> list[Hit]:
     hits = []
-    for file, fact in index.facts("import", p.roles(), frozenset({"python"})):
-        name = fact["name"]
-        if any(fnmatchcase(name, pat) or name.startswith(pat + ".") for pat in p.name):
-            hits.append(Hit(file.path, fact["line"], name, fact["scope"]))
+    accept = _below_accept(p.name, ".", empty=True)
+    for file, fact in index.facts_where("import", "name", accept, p.roles(), _PY):
+        hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
     return hits
 
 
@@ -228,7 +264,7 @@ def _call_like(p: CallParams, fact: Fact) -> str | None:
 
 def match_call(p: CallParams, index: FactIndex) -> list[Hit]:
     hits = []
-    for file, fact in index.facts("call", p.roles(), frozenset({"python"})):
+    for file, fact in index.facts_where("call", "name", _name_accept(p.name), p.roles(), _PY):
         key = _call_like(p, fact)
         if key is not None:
             hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
@@ -243,7 +279,7 @@ class DecoratorParams(CallParams):
 
 def match_decorator(p: DecoratorParams, index: FactIndex) -> list[Hit]:
     hits = []
-    for file, fact in index.facts("decorator", p.roles(), frozenset({"python"})):
+    for file, fact in index.facts_where("decorator", "name", _name_accept(p.name), p.roles(), _PY):
         if p.target and not _regex(p.target).search(fact["target"]):
             continue
         key = _call_like(p, fact)
@@ -404,7 +440,10 @@ def _has_variable_field(fact: Fact) -> bool:
 def match_string(p: StringParams, index: FactIndex) -> list[Hit]:
     regex = _regex(p.pattern)
     hits = []
-    for file, fact in index.facts("string", p.roles(), frozenset({"python"})):
+    def accept(value: Any) -> bool:
+        return isinstance(value, str) and regex.search(value) is not None
+
+    for file, fact in index.facts_where("string", "value", accept, p.roles(), _PY):
         if p.fstring is not None and bool(fact.get("fstring")) != p.fstring:
             continue
         if p.variable_field is not None:
@@ -429,16 +468,11 @@ def match_uses(p: UsesParams, index: FactIndex) -> list[Hit]:
     roles = p.roles()
     py = frozenset({"python"})
 
-    def ok(name: str | None) -> bool:
-        if not name:
-            return False
-        return any(fnmatchcase(name, pat) or name.startswith(pat + ".") or name.startswith(pat + "(")
-                   for pat in p.name)
+    ok = _below_accept(p.name, ".(")
 
     for t in ("call", "ref", "decorator"):
-        for file, fact in index.facts(t, roles, py):
-            if ok(fact["name"]):
-                hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
+        for file, fact in index.facts_where(t, "name", ok, roles, py):
+            hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
     for file, fact in index.facts("class", roles, py):
         for base in fact["bases"]:
             if ok(base):
@@ -468,9 +502,10 @@ class AssignParams(Params):
 def match_assign(p: AssignParams, index: FactIndex) -> list[Hit]:
     regex = _regex(p.target)
     hits = []
-    for file, fact in index.facts("assign", p.roles(), frozenset({"python"})):
-        if not regex.fullmatch(fact["target"]):
-            continue
+    def accept(target: Any) -> bool:
+        return isinstance(target, str) and regex.fullmatch(target) is not None
+
+    for file, fact in index.facts_where("assign", "target", accept, p.roles(), _PY):
         if p.op is not None and fact["op"] != p.op:
             continue
         if p.ann and not any(name_matches(a, p.ann) for a in fact["ann"]):
@@ -495,9 +530,10 @@ class DictKeyParams(Params):
 def match_dictkey(p: DictKeyParams, index: FactIndex) -> list[Hit]:
     regex = _regex(p.key)
     hits = []
-    for file, fact in index.facts("dictkey", p.roles(), frozenset({"python"})):
-        if not regex.fullmatch(fact["key"]):
-            continue
+    def accept(key: Any) -> bool:
+        return isinstance(key, str) and regex.fullmatch(key) is not None
+
+    for file, fact in index.facts_where("dictkey", "key", accept, p.roles(), _PY):
         key = fact["key"]
         if p.value is not None:
             found = value_matches(fact["value"], p.value)
@@ -555,10 +591,11 @@ class KeyParams(Params):
 
 def match_key(p: KeyParams, index: FactIndex) -> list[Hit]:
     hits = []
-    for file, fact in index.facts("key", p.roles(), frozenset(p.kind)):
+    def accept(path: Any) -> bool:
+        return isinstance(path, str) and key_matches(path, p.path)
+
+    for file, fact in index.facts_where("key", "path", accept, p.roles(), frozenset(p.kind)):
         if p.file and not path_matches(file.path, p.file):
-            continue
-        if not key_matches(fact["path"], p.path):
             continue
         key = fact["path"]
         if p.value is not None:
@@ -621,12 +658,17 @@ def match_text(p: TextParams, index: FactIndex) -> list[Hit]:
     for file in index.iter_files(p.roles(), kinds):
         if file.text is None or (p.file and not path_matches(file.path, p.file)):
             continue
-        for m in regex.finditer(file.text):
-            line_start = file.text.rfind("\n", 0, m.start()) + 1
-            line_text = file.text[line_start:file.text.find("\n", m.start()) if "\n" in file.text[m.start():] else None]
+        text = file.text
+        line, counted = 1, 0  # matches come in order: count newlines since the previous one only
+        for m in regex.finditer(text):
+            start = m.start()
+            line_start = text.rfind("\n", 0, start) + 1
+            line_end = text.find("\n", start)
+            line_text = text[line_start:line_end if line_end >= 0 else None]
             if line_text.lstrip().startswith("#") and file.kind not in ("markdown",):
                 continue  # commented-out config does not count
-            line = file.text.count("\n", 0, m.start()) + 1
+            line += text.count("\n", counted, start)
+            counted = start
             hits.append(Hit(file.path, line, m.group(0)[:120], ""))
             if len(hits) > 200:
                 break
