@@ -98,7 +98,8 @@ main.add_command(baseline_cmd)
 @output_options
 @click.option("--checklist", type=click.Path(), help="A checklist YAML file instead of the bundled one.")
 @click.option("--rules", multiple=True, type=click.Path(), help="Rule file or folder (repeatable).")
-@click.option("--max-file-size", type=int, default=2_000_000, show_default=True, help="Bytes; larger files are skipped with a warning.")
+@click.option("--max-file-size", type=int, default=2_000_000, show_default=True,
+              help="Bytes; larger files are skipped with a warning.")
 @click.option("--exclude", multiple=True, help="Glob of paths to leave out (repeatable).")
 @click.option("--select", help="Comma-separated item or section ids to evaluate (default: all).")
 @click.option("--jobs", "-j", type=int, default=0, help="Worker processes (default: number of cores).")

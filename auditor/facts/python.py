@@ -499,7 +499,7 @@ class _Extractor(cst.CSTVisitor):
 
 
 def _concrete(base: type) -> list[type]:
-    out = []
+    out: list[type] = []
     for sub in base.__subclasses__():
         if not getattr(sub, "__abstractmethods__", None):
             out.append(sub)

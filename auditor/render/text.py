@@ -27,8 +27,8 @@ def render_text(report: Report, colour: bool = False, verbose: bool = False) -> 
                 ev = item.evidence[0]
                 where = f"  {ev.path}:{ev.line}"
             status = item.status.replace("_", " ")
-            line = f"  {style(SYMBOL[item.status], item.status)} {item.id:<28} {style(f'{status:<14}', item.status)} {item.title}{where}"
-            out.append(line)
+            symbol = style(SYMBOL[item.status], item.status)
+            out.append(f"  {symbol} {item.id:<28} {style(f'{status:<14}', item.status)} {item.title}{where}")
             if verbose or item.status in ("partial",):
                 out.append(f"      {item.reason}")
         out.append("")
