@@ -6,7 +6,6 @@ Exit codes: 0 passed, 1 gate failed, 2 usage or config error, 3 internal error.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,7 @@ from auditor import __version__
 from auditor.cache import default_cache_dir
 from auditor.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, AuditorError
 from auditor.gatecli import baseline_cmd, finish, gate_options, scan_request
-from auditor.model import Report
 from auditor.pipeline import run_scan
-from auditor.render.checklist import render_checklist
-from auditor.render.jsonout import render_json
 from auditor.render.outputs import (
     FORMAT_NAMES,
     RenderOptions,
@@ -32,12 +28,6 @@ from auditor.render.outputs import (
 from auditor.render.progress import ProgressBar
 from auditor.rules import Checklist, default_paths, load_checklist
 from auditor.scan import ScanOptions, scan
-
-FORMATS: dict[str, Callable[[Report], str]] = {
-    "json": render_json,
-    "checklist": render_checklist,
-    "markdown": render_checklist,
-}
 
 
 def load_selected_checklist(checklist: str | None, rules: tuple[str, ...],
