@@ -530,8 +530,9 @@ for _name in list(vars(_Extractor)):
 # Nodes that hold only whitespace, comments or punctuation: no fact comes from them, and no
 # visit method above takes them, so the walk does not descend into them.
 _SKIP: frozenset[type] = frozenset(
-    cls for module in (_cst_whitespace, _cst_op) for cls in vars(module).values()
-    if isinstance(cls, type) and issubclass(cls, cst.CSTNode)
+    [cls for module in (_cst_whitespace, _cst_op) for cls in vars(module).values()
+     if isinstance(cls, type) and issubclass(cls, cst.CSTNode)]
+    + [type(None), str, int, bool, cst.MaybeSentinel]
 )
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -558,13 +559,16 @@ def _walk(visitor: Any, node: cst.CSTNode) -> None:
     costs several times the parse; facts only need to read the tree.
     """
     if visitor.on_visit(node) is not False:
-        for name in _child_fields(type(node)):
+        cls = type(node)
+        fields = _FIELDS.get(cls) or _child_fields(cls)
+        for name in fields:
             child = getattr(node, name)
-            if isinstance(child, (tuple, list)):
+            kind = type(child)
+            if kind is tuple or kind is list:
                 for item in child:
-                    if isinstance(item, cst.CSTNode) and type(item) not in _SKIP:
+                    if type(item) not in _SKIP and isinstance(item, cst.CSTNode):
                         _walk(visitor, item)
-            elif isinstance(child, cst.CSTNode) and type(child) not in _SKIP:
+            elif kind not in _SKIP and isinstance(child, cst.CSTNode):
                 _walk(visitor, child)
     visitor.on_leave(node)
 
