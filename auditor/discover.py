@@ -19,7 +19,8 @@ SKIP_DIRS = frozenset(
         ".idea", ".vscode", "htmlcov", ".cache", "bower_components", "staticfiles",
     }
 )
-TEST_DIRS = frozenset({"tests", "test", "testing"})
+# Load-test suites are test code too: they exercise the service, they are not part of it.
+TEST_DIRS = frozenset({"tests", "test", "testing", "loadtests", "load_tests", "load-tests", "locust"})
 DOC_DIRS = frozenset({"examples", "example", "docs", "doc", "docs_src", "samples", "sample"})
 
 DEFAULT_MAX_FILE_BYTES = 2_000_000
@@ -134,6 +135,15 @@ def kind_of(rel: str) -> str | None:
     return None
 
 
+def _utf8(name: str) -> bool:
+    """Whether a file name decoded from the file system is valid UTF-8 (no escaped bytes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class _Ignore:
     """Stacked .gitignore specs, each relative to the folder that holds it."""
 
@@ -201,6 +211,10 @@ def discover(
             entries = []
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if not _utf8(entry.name):  # a report path must be text: show the bytes escaped, skip the entry
+                shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                result.warnings.append((shown, "skipped: the name is not valid UTF-8"))
+                continue
             if any(fnmatch(rel, pat) or fnmatch(rel + "/", pat) for pat in exclude):
                 continue
             try:

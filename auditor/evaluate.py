@@ -23,6 +23,9 @@ from auditor.model import (
 from auditor.rules import Checklist, Condition, Rule
 
 MAX_EVIDENCE = 5
+# Matchers that show something is present (imported, declared) rather than used: their hits
+# are cited after those of the conditions that show the practice at work.
+PRESENCE_MATCHERS = frozenset({"python.import", "dependency"})
 
 
 class Evaluator:
@@ -33,6 +36,7 @@ class Evaluator:
         self.conditions = conditions
         self._memo: dict[str, tuple[bool, list[Hit]]] = {}
         self._leaves: dict[int, int] = {}
+        self.presence_leaves: set[int] = set()
 
     def run(self, cond: Condition) -> tuple[bool, list[Hit]]:
         """Whether the condition holds, and the hits that show it."""
@@ -65,6 +69,8 @@ class Evaluator:
             return self._all_within(cond)
         assert cond.params is not None
         leaf = self._leaves.setdefault(id(cond), len(self._leaves))
+        if cond.op in PRESENCE_MATCHERS:
+            self.presence_leaves.add(leaf)
         hits = [Hit(h.path, h.line, h.key, h.scope, leaf) for h in run_matcher(cond.op, cond.params, self.index)]
         return bool(hits), hits
 
@@ -96,7 +102,8 @@ class Evaluator:
         return True, out
 
 
-def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE) -> list[tuple[str, int]]:
+def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
+                    presence: frozenset[int] | set[int] = frozenset()) -> list[tuple[str, int]]:
     """The most telling locations first: each matching condition in turn names its strongest
     file (the one where it matched most often, then by path), so the evidence spans the
     different things that made the verdict and different files; remaining places fill up."""
@@ -104,7 +111,7 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE) -> list[tuple[st
     for h in hits:
         by_leaf[h.leaf][h.path].add(max(h.line, 1))
     queues = []
-    for leaf in sorted(by_leaf):
+    for leaf in sorted(by_leaf, key=lambda n: (n in presence, n)):
         files = by_leaf[leaf]
         ranked = sorted(files, key=lambda path: (-len(files[path]), path))
         queues.append([(path, min(files[path])) for path in ranked])
@@ -125,9 +132,10 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE) -> list[tuple[st
     return chosen
 
 
-def _evidence(hits: list[Hit], root: Path, cache: dict[str, list[str]]) -> list[Evidence]:
+def _evidence(hits: list[Hit], root: Path, cache: dict[str, list[str]],
+              presence: set[int]) -> list[Evidence]:
     return [Evidence(path=path, line=line, detail=_source_line(root, path, line, cache))
-            for path, line in select_evidence(hits)]
+            for path, line in select_evidence(hits, presence=presence)]
 
 
 def _source_line(root: Path, path: str, line: int, cache: dict[str, list[str]]) -> str:
@@ -176,7 +184,7 @@ def evaluate(checklist: Checklist, files: list[FileFacts], root: Path, root_labe
         status, hits, reason = rule_results[rule.id]
         items.append(ItemResult(
             id=item.id, section=section.title, title=item.title, status=status,
-            evidence=_evidence(hits, root, line_cache), reason=reason, severity=item.severity,
+            evidence=_evidence(hits, root, line_cache, ev.presence_leaves), reason=reason, severity=item.severity,
             rule=rule.id, remediation=item.remediation,
         ))
     warnings = [ScanWarning(path=p, message=m) for p, m in (extra_warnings or [])]

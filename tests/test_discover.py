@@ -81,3 +81,8 @@ def test_nginx_site_files_without_extension_are_config() -> None:
     assert kind_of("deployment/nginx/microblog") == "conf"
     assert kind_of("etc/nginx/sites-available/app") == "conf"
     assert kind_of("app/nginx_helpers.py") == "python"
+
+
+def test_load_test_suites_are_test_code() -> None:
+    assert role_of("loadtests/locustfile.py") == "test"
+    assert role_of("loadtests/bare_app.py") == "test"

@@ -25,3 +25,8 @@ def test_fills_with_more_lines_when_files_run_out() -> None:
 def test_deterministic_whatever_the_hit_order() -> None:
     hits = [Hit(f"f{i % 4}.py", i, leaf=i % 2) for i in range(20)]
     assert select_evidence(hits) == select_evidence(list(reversed(hits)))
+
+
+def test_presence_conditions_are_cited_after_use() -> None:
+    hits = [Hit("app/errors.py", 1, leaf=0), Hit("app/api/items.py", 12, leaf=1)]
+    assert select_evidence(hits, presence={0})[0] == ("app/api/items.py", 12)
