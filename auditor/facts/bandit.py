@@ -50,6 +50,8 @@ def _nosec_lines(data: bytes) -> dict[int, set[str]]:
     from bandit.core.manager import _parse_nosec_comment
 
     lines: dict[int, set[str]] = {}
+    if b"nosec" not in data:
+        return lines  # tokenizing costs as much as bandit's own checks
     try:
         for tok in tokenize.tokenize(io.BytesIO(data).readline):
             if tok.type == tokenize.COMMENT and "nosec" in tok.string:

@@ -78,6 +78,21 @@ def python_guard(data: bytes) -> str | None:
     depth = _ast_depth(tree)
     if depth > MAX_PYTHON_DEPTH:
         return f"not parsed: expression nesting {depth} deep is over the limit of {MAX_PYTHON_DEPTH}"
+    _last_parse[:] = [data, tree]
+    return None
+
+
+_last_parse: list[object] = []
+"""The bytes and ``ast`` tree python_guard just parsed, handed on once so no one parses twice."""
+
+
+def _parsed_tree(data: bytes) -> ast.Module | None:
+    """The tree python_guard parsed from these very bytes (taken once), or None."""
+    if _last_parse and _last_parse[0] is data:
+        tree = _last_parse[1]
+        _last_parse.clear()
+        return tree if isinstance(tree, ast.Module) else None
+    _last_parse.clear()
     return None
 
 
@@ -102,8 +117,9 @@ def extract_bytes(source: SourceFile, data: bytes, max_yaml_nodes: int = 200_000
         if guard is not None:
             out.warnings.append(guard)
             return out
+        tree = _parsed_tree(data)  # one ast parse serves the guard, fact lines, bandit and radon
         try:
-            out.facts = extract_python(data)
+            out.facts = extract_python(data, tree)
         except cst.ParserSyntaxError as exc:
             message = " ".join(exc.message.split())
             message = message if len(message) <= 100 else message[:100] + "..."
@@ -112,7 +128,7 @@ def extract_bytes(source: SourceFile, data: bytes, max_yaml_nodes: int = 200_000
             out.warnings.append("not parsed: nesting too deep for the parser")
         except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
             out.warnings.append(f"not parsed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-        extra, extra_warnings = ast_facts(data, source.path, source.role)
+        extra, extra_warnings = ast_facts(data, source.path, source.role, tree)
         out.facts.extend(extra)
         if not out.warnings:  # one warning per file: a file LibCST could not parse is not checked at all
             out.warnings.extend(extra_warnings)

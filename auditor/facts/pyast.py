@@ -34,14 +34,18 @@ def _version(dist: str) -> str:
         return "absent"
 
 
-def ast_facts(data: bytes, path: str, role: str) -> tuple[list[Fact], list[str]]:
-    """Bandit and radon facts for one Python file, plus warnings for what could not be checked."""
+def ast_facts(data: bytes, path: str, role: str, tree: ast.Module | None = None) -> tuple[list[Fact], list[str]]:
+    """Bandit and radon facts for one Python file, plus warnings for what could not be checked.
+
+    ``tree``: the file's :mod:`ast` tree when the caller has parsed it already.
+    """
     if role not in ANALYSED_ROLES:
         return [], []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(data, filename=path)
+        if tree is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(data, filename=path)
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)  # PEP 263 (latin-1, cp1252...)
         text = data.decode(encoding)
     except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError) as exc:

@@ -621,17 +621,19 @@ def _ast_groups(tree: ast.AST) -> dict[str, list[tuple[int, int, int, int]]]:
     return groups
 
 
-def _anchor_lines(source: bytes, anchors: dict[str, list[cst.CSTNode]]) -> dict[str, list[int]] | None:
+def _anchor_lines(source: bytes, anchors: dict[str, list[cst.CSTNode]],
+                  tree: ast.AST | None = None) -> dict[str, list[int]] | None:
     """Lines of the anchors from the standard parser's positions, which come at no extra cost.
 
     LibCST visits nodes in source order, so the n-th call LibCST saw is the n-th call by
     start position (outer calls first). When the two parsers disagree on a count, or ``ast``
     cannot parse the file (newer syntax), return None and let LibCST compute positions.
     """
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
     groups = _ast_groups(tree)
     out: dict[str, list[int]] = {}
     for group, nodes in anchors.items():
@@ -684,8 +686,10 @@ def _resolve_value(value: Any, aliases: dict[str, str]) -> Any:
     return value
 
 
-def extract_python(source: bytes) -> list[Fact]:
+def extract_python(source: bytes, tree: ast.AST | None = None) -> list[Fact]:
     """Parse one Python file and return its facts, names resolved through its imports.
+
+    ``tree``: the file's :mod:`ast` tree when the caller has parsed it already (for lines).
 
     Raises libcst.ParserSyntaxError (and RecursionError on absurd nesting); the caller
     turns those into warnings.
@@ -693,7 +697,7 @@ def extract_python(source: bytes) -> list[Fact]:
     module = cst.parse_module(source)
     visitor = _Extractor()
     _walk(visitor, module)
-    lines = _anchor_lines(source, visitor.anchors)
+    lines = _anchor_lines(source, visitor.anchors, tree)
     if lines is None:
         lines = _metadata_lines(module, visitor.anchors)
     aliases = visitor.aliases
