@@ -11,6 +11,7 @@ import ast
 import io
 import tokenize
 import warnings
+from functools import cache
 from importlib import metadata
 
 from auditor.facts import Fact
@@ -27,6 +28,7 @@ def cache_salt(kind: str, role: str) -> str:
     return f"{role}:bandit={_version('bandit')}:radon={_version('radon')}"
 
 
+@cache
 def _version(dist: str) -> str:
     try:
         return metadata.version(dist)
