@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -134,6 +135,32 @@ class _BudgetLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+_CLoader: Any = getattr(yaml, "CSafeLoader", None)  # libyaml: about 13 times faster than the pure-Python loader
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+
+
+def _documents(source: str, max_nodes: int) -> Iterator[yaml.Node | None]:
+    """Each document's node graph; StructureError once more than ``max_nodes`` nodes are seen.
+
+    With libyaml the events are counted first (streamed, so memory stays flat), then composed in C.
+    """
+    if _CLoader is None:
+        loader = _BudgetLoader(source, max_nodes)
+        try:
+            while loader.check_node():
+                yield loader.get_node()
+        finally:
+            loader.dispose()
+        return
+    count = 0
+    for event in yaml.parse(source, Loader=_CLoader):
+        if isinstance(event, _NODE_EVENTS):
+            count += 1
+            if count > max_nodes:
+                raise StructureError("more YAML nodes than the limit (alias bomb or huge file)")
+    yield from yaml.compose_all(source, Loader=_CLoader)
+
+
 # Where compose files and workflows need a mapping: (kind, top-level key); "" is the document itself.
 _MAPPINGS = (("compose", ""), ("compose", "services"), ("workflow", ""), ("workflow", "jobs"))
 
@@ -173,17 +200,13 @@ def extract_yaml(text: str, kind: str, max_nodes: int = DEFAULT_MAX_NODES) -> tu
     source = _blank_templates(text) if templated else text
     facts: list[Fact] = []
     budget = [max_nodes]
-    loader = _BudgetLoader(source, max_nodes)
     try:
-        doc = 0
-        while loader.check_node():
-            node = loader.get_node()
+        for doc, node in enumerate(_documents(source, max_nodes)):
             if node is not None:
                 problem = _shape_problem(kind, doc, node)
                 if problem is not None:
                     raise StructureError(problem)
                 _flatten_yaml(node, "", doc, facts, budget)
-            doc += 1
     except yaml.YAMLError as exc:
         if templated:
             return "helm", []
@@ -193,8 +216,6 @@ def extract_yaml(text: str, kind: str, max_nodes: int = DEFAULT_MAX_NODES) -> tu
         raise StructureError(f"invalid YAML: {where}{problem}") from None
     except RecursionError:
         raise StructureError("YAML nested too deeply") from None
-    finally:
-        loader.dispose()
     if kind == "yaml":
         kind = _refine_kind(facts, templated)
     return kind, facts
