@@ -6,13 +6,10 @@ import ast
 import warnings
 from pathlib import Path
 
-import libcst as cst
-
 from auditor.discover import SourceFile, read_regular
-from auditor.facts import FileFacts
+from auditor.facts import Fact, FileFacts
 from auditor.facts.dockerfile import extract_dockerfile
 from auditor.facts.pyast import ast_facts
-from auditor.facts.python import extract_python
 from auditor.facts.structured import (
     StructureError,
     extract_json,
@@ -96,6 +93,13 @@ def _parsed_tree(data: bytes) -> ast.Module | None:
     return None
 
 
+def extract_python(source: bytes, tree: ast.AST | None = None) -> list[Fact]:
+    """:func:`auditor.facts.python.extract_python`, imported on first use (LibCST takes 0.3 s to import)."""
+    from auditor.facts.python import extract_python as extract
+
+    return extract(source, tree)
+
+
 def decode(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -118,6 +122,8 @@ def extract_bytes(source: SourceFile, data: bytes, max_yaml_nodes: int = 200_000
             out.warnings.append(guard)
             return out
         tree = _parsed_tree(data)  # one ast parse serves the guard, fact lines, bandit and radon
+        import libcst as cst  # imported on first use: a scan served from the cache never needs it
+
         try:
             out.facts = extract_python(data, tree)
         except cst.ParserSyntaxError as exc:
