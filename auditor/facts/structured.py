@@ -161,6 +161,36 @@ def _documents(source: str, max_nodes: int) -> Iterator[yaml.Node | None]:
     yield from yaml.compose_all(source, Loader=_CLoader)
 
 
+def _expanded_size(root: yaml.Node, limit: int) -> int:
+    """How many nodes flattening would visit, aliases expanded; stops counting past ``limit``.
+
+    Shared (aliased) nodes are sized once, so a billion-laughs bomb is measured in microseconds
+    instead of being flattened until the budget runs out.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # being sized: meeting one again means the graph has a cycle
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        children: list[yaml.Node] = (
+            [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else list(node.value))
+        if not expanded:
+            if id(node) in open_nodes:
+                return limit + 1  # a recursive alias (&a [*a]) expands without end
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        open_nodes.discard(id(node))
+        sizes[id(node)] = min(1 + sum(sizes.get(id(child), 0) for child in children), limit + 1)
+    return sizes[id(root)]
+
+
 # Where compose files and workflows need a mapping: (kind, top-level key); "" is the document itself.
 _MAPPINGS = (("compose", ""), ("compose", "services"), ("workflow", ""), ("workflow", "jobs"))
 
@@ -206,6 +236,8 @@ def extract_yaml(text: str, kind: str, max_nodes: int = DEFAULT_MAX_NODES) -> tu
                 problem = _shape_problem(kind, doc, node)
                 if problem is not None:
                     raise StructureError(problem)
+                if _expanded_size(node, budget[0]) > budget[0]:
+                    raise StructureError("more YAML nodes than the limit (alias bomb or huge file)")
                 _flatten_yaml(node, "", doc, facts, budget)
     except yaml.YAMLError as exc:
         if templated:

@@ -120,6 +120,8 @@ def build_hostile_tree(root: Path, marker: Path, big_file: bool = True) -> Corpu
     # -- YAML, TOML, JSON -------------------------------------------------------------------
     _write(root, "config/bomb.yaml", billion_laughs())
     expect["config/bomb.yaml"] = "more YAML nodes than the limit"
+    _write(root, "config/recursive.yaml", "a: &a [*a, *a]\n")  # an alias inside its own anchor: endless
+    expect["config/recursive.yaml"] = "more YAML nodes than the limit"
     _write(root, "config/huge.yaml", "- 1\n" * 250_000)  # 1 MB: under the size limit, over the node limit
     expect["config/huge.yaml"] = "more YAML nodes than the limit"
     _write(root, "config/invalid.yaml", "key: [unclosed\n  other: : :\n")
