@@ -179,15 +179,35 @@ def _raise_validation(exc: ValidationError, loaded: LoadedConfig) -> None:
 
 def find_config(root: Path) -> Path | None:
     """The config file at the root of the scanned tree: ``.auditor.yaml`` or a pyproject with ``[tool.auditor]``."""
-    found: list[Path] = [root / n for n in YAML_NAMES if (root / n).is_file()]
+    found: list[Path] = [root / n for n in YAML_NAMES if _inside(root, root / n)]
     pyproject = root / PYPROJECT
-    if pyproject.is_file():
+    if _inside(root, pyproject):
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from None
+            text = pyproject.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return _single(root, found)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            # A broken pyproject that does not mention the auditor is the project's problem,
+            # not a config error: the scan reports it as a warning. One that does is ours.
+            if "tool.auditor" in text:
+                raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from None
+            return _single(root, found)
         if isinstance(data.get("tool"), dict) and "auditor" in data["tool"]:
             found.append(pyproject)
+    return _single(root, found)
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """A regular file inside the root (a config symlinked from elsewhere is not the repo's)."""
+    try:
+        return path.is_file() and path.resolve().is_relative_to(root.resolve())
+    except OSError:
+        return False
+
+
+def _single(root: Path, found: list[Path]) -> Path | None:
     if len(found) > 1:
         names = " and ".join(p.name for p in found)
         raise ConfigError(f"{root}: both {names} configure the auditor; keep one")

@@ -191,3 +191,23 @@ def test_selected_items_expands_sections(tiny: tuple[Path, Path]) -> None:
     assert ids.sections == ["sec", "ops"]
     assert selected_items(ids, [], []) is None
     assert selected_items(ids, ["ops", "sec.hashing"], ["ops.uploads"]) == ["sec.hashing", "ops.docker"]
+
+
+def test_broken_pyproject_without_auditor_section_is_the_projects_problem(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project\nname = 'x'\n")
+    assert find_config(tmp_path) is None
+
+
+def test_broken_pyproject_with_auditor_section_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.auditor]\nfail_under = [\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        find_config(tmp_path)
+
+
+def test_config_symlinked_from_outside_the_root_is_ignored(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("fail_under: 0.99\n")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".auditor.yaml").symlink_to(outside)
+    assert find_config(root) is None

@@ -546,7 +546,7 @@ def _child_fields(cls: type) -> tuple[str, ...]:
     fields = _FIELDS.get(cls)
     if fields is None:
         names = {f.name for f in dataclasses.fields(cls)}
-        consts = cls._visit_and_replace_children.__code__.co_consts
+        consts = getattr(cls, "_visit_and_replace_children").__code__.co_consts  # noqa: B009
         fields = tuple(dict.fromkeys(c for c in consts if isinstance(c, str) and c in names))
         _FIELDS[cls] = fields
     return fields
