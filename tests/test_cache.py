@@ -1,0 +1,163 @@
+"""The fact cache: a warm scan reports byte for byte what a cold scan reports, and a bad entry
+(corrupt, truncated, foreign, malformed) is ignored and rebuilt, never trusted."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import shutil
+from pathlib import Path
+
+import pytest
+
+import auditor.scan
+from auditor.cache import FactCache, entry_key, extractor_version
+from auditor.facts.pyast import cache_salt
+from auditor.render.jsonout import render_json
+from auditor.rules import Checklist
+from auditor.scan import ScanOptions, scan
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "reference-service"
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "svc"
+    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    return root
+
+
+def _report(root: Path, checklist: Checklist, cache: Path | None, jobs: int = 1) -> str:
+    return render_json(scan(root, checklist, ScanOptions(jobs=jobs, cache_dir=cache)))
+
+
+def _entries(cache: Path) -> list[Path]:
+    return sorted(cache.glob("*/*.json"))
+
+
+class _Counter:
+    """Counts files actually extracted (cache misses)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.paths: list[str] = []
+        real = auditor.scan.extract_job
+
+        def counting(job: auditor.scan.Job, hard: bool = False) -> auditor.scan.FileFacts:
+            self.paths.append(job[0].path)
+            return real(job, hard)
+
+        monkeypatch.setattr(auditor.scan, "extract_job", counting)
+
+
+def test_cold_warm_and_no_cache_reports_are_identical(project: Path, tmp_path: Path, checklist: Checklist,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    no_cache = _report(project, checklist, None)
+    cold = _report(project, checklist, cache)
+    assert _entries(cache)
+    counter = _Counter(monkeypatch)
+    warm = _report(project, checklist, cache)
+    assert counter.paths == []  # every file came from the cache
+    assert cold == no_cache
+    assert warm == cold
+
+
+def test_one_changed_file_is_the_only_one_extracted(project: Path, tmp_path: Path, checklist: Checklist,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    _report(project, checklist, cache)
+    target = project / "app" / "main.py"
+    target.write_text(target.read_text() + "\n\ndef added_later():\n    return 1\n")
+    counter = _Counter(monkeypatch)
+    warm = _report(project, checklist, cache)
+    assert counter.paths == ["app/main.py"]
+    monkeypatch.undo()
+    assert warm == _report(project, checklist, None)
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "truncated", "empty", "foreign", "malformed", "wrong-format"])
+def test_bad_entries_are_ignored_and_rebuilt(project: Path, tmp_path: Path, checklist: Checklist,
+                                             monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    cache = tmp_path / "cache"
+    cold = _Counter(monkeypatch)
+    expected = _report(project, checklist, cache)
+    monkeypatch.undo()
+    entries = _entries(cache)
+    originals = {p: p.read_bytes() for p in entries}
+    for i, path in enumerate(entries):
+        raw = originals[path]
+        if damage == "corrupt":
+            path.write_bytes(b"\x00\xff not json" + raw[:40])
+        elif damage == "truncated":
+            path.write_bytes(raw[: len(raw) // 2])
+        elif damage == "empty":
+            path.write_bytes(b"")
+        elif damage == "foreign":  # a valid entry of another file, under this file's key
+            path.write_bytes(originals[entries[(i + 1) % len(entries)]])
+        elif damage == "malformed":
+            entry = json.loads(raw)
+            entry["facts"] = [{"t": "call", "line": "one"}, "not a fact"]
+            path.write_text(json.dumps(entry))
+        else:
+            entry = json.loads(raw)
+            entry["format"] = -1
+            entry["facts"] = []
+            path.write_text(json.dumps(entry))
+    counter = _Counter(monkeypatch)
+    assert _report(project, checklist, cache) == expected
+    assert counter.paths == cold.paths  # nothing damaged was trusted
+    assert {p: p.read_bytes() for p in _entries(cache)} == originals  # and every entry was rebuilt
+
+
+def test_a_forged_entry_under_a_wrong_key_is_not_used(tmp_path: Path) -> None:
+    cache = FactCache(tmp_path)
+    key = entry_key(b"x = 1\n", "python", "s")
+    cache.put(key, "python", [{"t": "import", "line": 1, "scope": "<module>", "name": "os"}], [])
+    other = entry_key(b"y = 2\n", "python", "s")
+    (tmp_path / other[:2]).mkdir(exist_ok=True)
+    shutil.copy(tmp_path / key[:2] / f"{key}.json", tmp_path / other[:2] / f"{other}.json")
+    assert cache.get(key) is not None
+    assert cache.get(other) is None
+
+
+def test_key_covers_bytes_kind_salt_extractor_and_tool_versions() -> None:
+    base = entry_key(b"a = 1\n", "python", "x")
+    assert entry_key(b"a = 2\n", "python", "x") != base
+    assert entry_key(b"a = 1\n", "yaml", "x") != base
+    assert entry_key(b"a = 1\n", "python", "y") != base
+    salt = cache_salt("python", "runtime")
+    assert "bandit=" in salt and "radon=" in salt and "runtime" in salt
+    assert cache_salt("python", "test") != salt
+    assert len(extractor_version()) == 16
+
+
+def test_unwritable_cache_costs_only_time(project: Path, tmp_path: Path, checklist: Checklist) -> None:
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    assert _report(project, checklist, blocker) == _report(project, checklist, None)
+
+
+_SHARED: dict[str, Checklist] = {}
+
+
+def _scan_to(args: tuple[str, str, str]) -> None:
+    root, cache, out = args  # a forked child: the parent's checklist, not the rule files as they are now
+    Path(out).write_text(_report(Path(root), _SHARED["checklist"], Path(cache)))
+
+
+def test_two_concurrent_scans_share_one_cache(project: Path, tmp_path: Path, checklist: Checklist) -> None:
+    cache = tmp_path / "cache"
+    outs = [tmp_path / "a.json", tmp_path / "b.json"]
+    _SHARED["checklist"] = checklist
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_scan_to, args=((str(project), str(cache), str(o)),)) for o in outs]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    expected = _report(project, checklist, None)
+    assert outs[0].read_text() == expected
+    assert outs[1].read_text() == expected
+    assert not list(cache.glob("*/.tmp-*"))  # no temporary file left behind
+    assert _report(project, checklist, cache) == expected
