@@ -7,6 +7,8 @@ options on every matcher:
 - ``file``: glob(s) over the file path (``**`` crosses folders).
 - ``min_count``: at least this many hits in one file.
 - ``distinct``: at least this many distinct matched values across the repository.
+- ``distinct_by``: with ``distinct``, count the distinct texts this regex finds in the matched
+  values instead of the values themselves (a version pattern counts versions, not paths).
 
 Name patterns are globs over fully qualified names (``sqlalchemy.create_engine``,
 ``*.dispose``). Value patterns are regular expressions searched in the value's text
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 from functools import lru_cache
@@ -59,6 +61,7 @@ class Params(BaseModel):
     file: list[str] = Field(default_factory=list)
     min_count: int = 1
     distinct: int = 1
+    distinct_by: Regex | None = None
 
     @field_validator("role", "file", mode="before")
     @classmethod
@@ -809,7 +812,12 @@ def run_matcher(name: str, params: Params, index: FactIndex) -> list[Hit]:
         keep = {path for path, lines in per_file.items() if len(lines) >= params.min_count}
         hits = [h for h in hits if h.path in keep]
     if params.distinct > 1:
-        if len(Counter(h.key for h in hits)) < params.distinct:
+        if params.distinct_by is not None:
+            by = _regex(params.distinct_by)
+            keys = {m.group(0) for h in hits if (m := by.search(h.key)) is not None}
+        else:
+            keys = {h.key for h in hits}
+        if len(keys) < params.distinct:
             hits = []
     return hits
 

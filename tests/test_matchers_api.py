@@ -1,0 +1,53 @@
+"""``distinct_by``: ``distinct`` counts the texts a regex finds in the matched values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from auditor.evaluate import Evaluator
+from auditor.index import FactIndex
+from auditor.rules import parse_condition
+from auditor.scan import ScanOptions, extract_tree
+
+ONE_VERSION = """\
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/api/v1")
+def root(): ...
+
+
+@app.get("/api/v1/tasks")
+def tasks(): ...
+"""
+
+TWO_VERSIONS = ONE_VERSION + """
+
+@app.get("/api/v2/tasks")
+def tasks_v2(): ...
+"""
+
+
+def _holds(tmp_path: Path, source: str, by: str | None) -> bool:
+    (tmp_path / "main.py").write_text(source, encoding="utf-8")
+    files, _ = extract_tree(tmp_path, ScanOptions(jobs=1))
+    params: dict[str, object] = {"name": ["*.get"], "arg": r"(^|/)v\d+(?=/|$)", "distinct": 2}
+    if by is not None:
+        params["distinct_by"] = r"(?<![A-Za-z0-9])v\d+"
+    cond = parse_condition({"python.decorator": params}, "t.yaml", {}, ())
+    ok, _ = Evaluator(FactIndex(files), {}).run(cond)
+    return ok
+
+
+def test_distinct_counts_whole_values_by_default(tmp_path: Path) -> None:
+    assert _holds(tmp_path, ONE_VERSION, None)
+
+
+def test_distinct_by_counts_the_found_text(tmp_path: Path) -> None:
+    assert not _holds(tmp_path, ONE_VERSION, "v")
+
+
+def test_distinct_by_holds_with_two_found_texts(tmp_path: Path) -> None:
+    assert _holds(tmp_path, TWO_VERSIONS, "v")
