@@ -1,0 +1,63 @@
+"""Parallel extraction: any number of workers gives the same report, byte for byte, as one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import auditor.scan
+from auditor.render.jsonout import render_json
+from auditor.rules import Checklist
+from auditor.scan import PARALLEL_THRESHOLD, ScanOptions, extract_tree, scan
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "reference-service"
+
+
+@pytest.fixture(scope="module")
+def big_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference service plus enough copies of its app package to go parallel."""
+    root = tmp_path_factory.mktemp("par") / "svc"
+    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    for i in range(3):
+        shutil.copytree(root / "app", root / f"service{i}" / "app")
+    assert sum(1 for _ in root.rglob("*.py")) > 2 * PARALLEL_THRESHOLD
+    return root
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_workers_give_the_serial_report(big_project: Path, checklist: Checklist, jobs: int) -> None:
+    serial = render_json(scan(big_project, checklist, ScanOptions(jobs=1)))
+    parallel = render_json(scan(big_project, checklist, ScanOptions(jobs=jobs)))
+    assert parallel == serial
+
+
+def test_facts_are_merged_in_path_order(big_project: Path) -> None:
+    files, _ = extract_tree(big_project, ScanOptions(jobs=2))
+    paths = [f.path for f in files]
+    assert paths == sorted(paths)
+    serial, _ = extract_tree(big_project, ScanOptions(jobs=1))
+    assert [f.to_dict() for f in files] == [f.to_dict() for f in serial]
+
+
+def test_small_trees_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "app.py").write_text("import os\n")
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a pool was started for one file")
+
+    monkeypatch.setattr(auditor.scan, "_parallel", no_pool)
+    files, _ = extract_tree(tmp_path, ScanOptions(jobs=4))
+    assert [f.path for f in files] == ["app.py"]
+
+
+def test_parallel_scan_fills_the_cache_like_a_serial_one(big_project: Path, tmp_path: Path,
+                                                         checklist: Checklist) -> None:
+    par_cache, ser_cache = tmp_path / "p", tmp_path / "s"
+    a = render_json(scan(big_project, checklist, ScanOptions(jobs=2, cache_dir=par_cache)))
+    b = render_json(scan(big_project, checklist, ScanOptions(jobs=1, cache_dir=ser_cache)))
+    assert a == b
+    entries = sorted(p.relative_to(par_cache) for p in par_cache.glob("*/*.json"))
+    assert entries == sorted(p.relative_to(ser_cache) for p in ser_cache.glob("*/*.json"))
+    assert render_json(scan(big_project, checklist, ScanOptions(jobs=2, cache_dir=par_cache))) == a
