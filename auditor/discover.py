@@ -15,10 +15,14 @@ SKIP_DIRS = frozenset(
     {
         ".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".env", "env", "virtualenv",
         ".tox", ".nox", "site-packages", "dist-packages", "__pycache__", ".mypy_cache",
-        ".pytest_cache", ".ruff_cache", "build", "dist", "vendor", "third_party", ".eggs",
+        ".pytest_cache", ".ruff_cache", "vendor", "third_party", ".eggs",
         ".idea", ".vscode", "htmlcov", ".cache", "bower_components", "staticfiles",
     }
 )
+# Build output: skipped where a project root holds it (build/, dist/ beside pyproject.toml or
+# setup.py, or at the scanned root), not every folder of that name (scripts/build/config/...).
+BUILD_DIRS = frozenset({"build", "dist"})
+PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 # Load-test suites are test code too: they exercise the service, they are not part of it.
 TEST_DIRS = frozenset({"tests", "test", "testing", "loadtests", "load_tests", "load-tests", "locust"})
 DOC_DIRS = frozenset({"examples", "example", "docs", "doc", "docs_src", "samples", "sample"})
@@ -144,6 +148,23 @@ def _utf8(name: str) -> bool:
     return True
 
 
+def shebang_kind(path: str) -> str | None:
+    """Kind of an extensionless script from its ``#!`` line: Python, or a shell script (text)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(128)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    line = head.split(b"\n", 1)[0]
+    if b"python" in line:
+        return "python"
+    if any(shell in line for shell in (b"sh", b"bash")):
+        return "text"
+    return None
+
+
 class _Ignore:
     """Stacked .gitignore specs, each relative to the folder that holds it."""
 
@@ -236,6 +257,10 @@ def discover(
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name in SKIP_DIRS or entry.name.endswith(".egg-info"):
                         continue
+                    if entry.name in BUILD_DIRS and (
+                        not rel_dir or any((directory / name).is_file() for name in PROJECT_FILES)
+                    ):
+                        continue
                     if (Path(entry.path) / "pyvenv.cfg").exists():
                         continue
                     if ignore.ignored(rel, True):
@@ -252,6 +277,8 @@ def discover(
                     result.warnings.append((rel, f"skipped: {what}, not a regular file"))
                 continue
             kind = kind_of(rel)
+            if kind is None and "." not in entry.name:
+                kind = shebang_kind(entry.path)
             if kind is None or ignore.ignored(rel, False):
                 continue
             if include and not any(fnmatch(rel, pat) for pat in include):

@@ -86,3 +86,23 @@ def test_nginx_site_files_without_extension_are_config() -> None:
 def test_load_test_suites_are_test_code() -> None:
     assert role_of("loadtests/locustfile.py") == "test"
     assert role_of("loadtests/bare_app.py") == "test"
+
+
+def test_build_output_is_skipped_only_at_project_roots(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", "[project]\nname = 'x'\n")
+    write(tmp_path, "build/lib/app.py")
+    write(tmp_path, "dist/app.py")
+    write(tmp_path, "scripts/build/config/settings.toml", "prefix = '/api/v1'\n")
+    write(tmp_path, "pkg/setup.py", "")
+    write(tmp_path, "pkg/build/x.py")
+    paths = [f.path for f in discover(tmp_path).files]
+    assert "scripts/build/config/settings.toml" in paths
+    assert not any(p.startswith(("build/", "dist/", "pkg/build/")) for p in paths)
+
+
+def test_extensionless_scripts_are_classified_by_their_shebang(tmp_path: Path) -> None:
+    write(tmp_path, "scripts/postgres/backup", "#!/bin/sh\npg_dump \"$DATABASE_URL\" > /backup/db.sql\n")
+    write(tmp_path, "bin/manage", "#!/usr/bin/env python3\nimport os\n")
+    write(tmp_path, "LICENSE", "MIT\n")
+    kinds = {f.path: f.kind for f in discover(tmp_path).files}
+    assert kinds == {"scripts/postgres/backup": "text", "bin/manage": "python"}
