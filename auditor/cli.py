@@ -127,12 +127,23 @@ def scan_cmd(path: Path, fmt: str, output: Path | None, checklist: str | None, r
     finish(run)
 
 
+def configured_checklist(path: Path, checklist: str | None, rules: tuple[str, ...]) -> tuple[Checklist, ScanOptions]:
+    """The checklist and scan options as ``auditor scan PATH`` would use them (config included)."""
+    from auditor.pipeline import ScanRequest, load_for_scan
+
+    _loaded, cl, _ids, options = load_for_scan(ScanRequest(path=path, checklist=checklist, rules=rules),
+                                               load_selected_checklist)
+    return cl, options
+
+
 @main.command("list")
+@click.option("--path", "project", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="The project whose config (.auditor.yaml / [tool.auditor]) chooses the checklist.")
 @click.option("--checklist", type=click.Path())
 @click.option("--rules", multiple=True, type=click.Path())
-def list_cmd(checklist: str | None, rules: tuple[str, ...]) -> None:
+def list_cmd(project: Path, checklist: str | None, rules: tuple[str, ...]) -> None:
     """List the checklist's items and the rule each uses."""
-    cl = load_selected_checklist(checklist, rules)
+    cl, _ = configured_checklist(project, checklist, rules)
     for section in cl.spec.sections:
         click.echo(section.title)
         for item in section.items:
@@ -141,13 +152,15 @@ def list_cmd(checklist: str | None, rules: tuple[str, ...]) -> None:
 
 @main.command("explain")
 @click.argument("item_id")
+@click.option("--path", "project", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="The project whose config (.auditor.yaml / [tool.auditor]) chooses the checklist.")
 @click.option("--checklist", type=click.Path())
 @click.option("--rules", multiple=True, type=click.Path())
-def explain_cmd(item_id: str, checklist: str | None, rules: tuple[str, ...]) -> None:
+def explain_cmd(item_id: str, project: Path, checklist: str | None, rules: tuple[str, ...]) -> None:
     """Explain one item: what counts, examples and remediation."""
     import difflib
 
-    cl = load_selected_checklist(checklist, rules)
+    cl, _ = configured_checklist(project, checklist, rules)
     found = [(s, i) for s, i in cl.items() if i.id == item_id]
     if not found:
         close = difflib.get_close_matches(item_id, cl.item_ids(), n=1)
@@ -207,8 +220,8 @@ def verify_cmd(document: Path, scan_path: Path, fix: bool, checklist: str | None
     except OSError as exc:
         raise AuditorError(f"{document}: cannot read: {exc.strerror or exc}") from None
     text = raw.decode("utf-8", errors="surrogateescape")
-    cl = load_selected_checklist(checklist, rules)
-    options = ScanOptions(cache_dir=None if no_cache else (cache_dir or default_cache_dir()))
+    cl, options = configured_checklist(scan_path, checklist, rules)
+    options.cache_dir = None if no_cache else (cache_dir or default_cache_dir())
     bar = ProgressBar()
     try:
         report = scan(scan_path, cl, options, progress=bar)

@@ -144,3 +144,13 @@ def test_checklist_format_regenerates_the_seed_document(sample: Path) -> None:
     expected = [line.replace("[x]", "[ ]").rstrip() for line in seed.read_text().splitlines() if line.strip()]
     assert strip == expected
     assert "- [x] Connection pooling with proper settings" in out
+
+
+def test_list_and_explain_read_the_projects_config(tmp_path: Path) -> None:
+    (tmp_path / ".auditor.yaml").write_text("severity:\n  db.pooling: critical\nselect: [database]\n")
+    listing = auditor("list", "--path", str(tmp_path))
+    assert listing.returncode == 0, listing.stderr
+    assert "critical" in next(line for line in listing.stdout.splitlines() if "db.pooling" in line)
+    assert "security.jwt" not in listing.stdout
+    explained = auditor("explain", "db.pooling", "--path", str(tmp_path))
+    assert "severity:  critical" in explained.stdout
