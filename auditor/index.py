@@ -46,8 +46,11 @@ class FactIndex:
         key = (t, roles, kinds)
         found = self._filtered.get(key)
         if found is None:
-            found = [(file, fact) for file, fact in self._by_type.get(t, ())
-                     if (roles is None or file.role in roles) and (kinds is None or file.kind in kinds)]
+            every = self._by_type.get(t, [])
+            found = [entry for entry in every  # the same tuples: a filtered list costs 8 bytes a fact
+                     if (roles is None or entry[0].role in roles) and (kinds is None or entry[0].kind in kinds)]
+            if len(found) == len(every):
+                found = every
             self._filtered[key] = found
         return found
 
