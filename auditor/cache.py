@@ -12,7 +12,10 @@ import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from auditor.model import Report
 
 from auditor.facts import Fact
 
@@ -100,3 +103,42 @@ def _valid(entry: Any, key: str) -> bool:
         and isinstance(entry.get("warnings"), list)
         and all(isinstance(w, str) for w in entry["warnings"])
     )
+
+
+class ReportCache:
+    """Whole reports, keyed by everything they depend on (see ``scan.report_key``): a scan of
+    an unchanged tree with unchanged rules reads one file instead of evaluating again.
+    Entries are validated as a Report when read; anything else is ignored and rebuilt."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory / "reports"
+
+    def _path(self, key: str) -> Path:
+        return self.directory / f"{key}.json"
+
+    def get(self, key: str) -> Report | None:
+        from pydantic import ValidationError
+
+        from auditor.model import Report
+
+        try:
+            raw = json.loads(self._path(key).read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(raw, dict) or raw.get("key") != key or raw.get("format") != CACHE_FORMAT:
+            return None
+        try:
+            return Report.model_validate(raw.get("report"))
+        except ValidationError:
+            return None
+
+    def put(self, key: str, report: Report) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"format": CACHE_FORMAT, "key": key, "report": report.model_dump(mode="json")},
+                          handle, separators=(",", ":"))
+            os.replace(tmp, self._path(key))
+        except OSError:
+            return

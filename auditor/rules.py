@@ -300,3 +300,16 @@ def default_paths() -> tuple[Path, list[Path]]:
 
     base = data_dir()
     return base / "checklist.yaml", sorted((base / "rules").glob("*.yaml"))
+
+
+def checklist_fingerprint(checklist: Checklist) -> str:
+    """A digest of the checklist and its rules as parsed: changes whenever any of them does."""
+    import hashlib
+
+    digest = hashlib.sha256(checklist.spec.model_dump_json().encode())
+    for rule_id in sorted(checklist.rules):
+        rule = checklist.rules[rule_id]
+        digest.update(rule_id.encode() + b"\0" + rule.spec.model_dump_json().encode())
+    for name in sorted(checklist.conditions):
+        digest.update(name.encode() + b"\0" + repr(checklist.conditions[name]).encode())
+    return digest.hexdigest()

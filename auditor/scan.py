@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import threading
@@ -14,7 +15,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from auditor.cache import FactCache, entry_key
+from auditor import __version__
+from auditor.cache import FactCache, ReportCache, entry_key, extractor_version
 from auditor.codehealth import code_health
 from auditor.discover import DEFAULT_MAX_FILE_BYTES, SourceFile, discover, read_regular
 from auditor.errors import AuditorError
@@ -23,9 +25,10 @@ from auditor.facts import FileFacts
 from auditor.facts.extract import TEXT_KINDS, decode, extract_bytes
 from auditor.facts.pyast import cache_salt
 from auditor.model import Report
-from auditor.rules import Checklist
+from auditor.rules import Checklist, checklist_fingerprint
 
 PARALLEL_THRESHOLD = 40
+REPORT_FORMAT = 1
 DEFAULT_MAX_YAML_NODES = 200_000
 DEFAULT_PARSE_TIMEOUT = 30.0
 
@@ -188,30 +191,48 @@ def _with_text(facts: FileFacts, data: bytes) -> FileFacts:
     return facts
 
 
-def extract_tree(root: Path, options: ScanOptions,
-                 progress: Progress | None = None) -> tuple[list[FileFacts], list[tuple[str, str]]]:
-    """Facts for every discovered file, sorted by path, plus discovery warnings.
+@dataclass
+class Prepared:
+    """Discovered files with their bytes and cache keys, before any extraction."""
 
-    ``progress(done, total)``, when given, is called as files are done (cache hits first).
-    """
+    files: list[tuple[SourceFile, bytes, str]]
+    warnings: list[tuple[str, str]]
+
+
+def prepare(root: Path, options: ScanOptions) -> Prepared:
+    """Discover and read every file once; key each by content for the fact cache."""
     found = discover(root, max_file_bytes=options.max_file_bytes, exclude=options.exclude,
                      include=options.include)
-    cache = FactCache(options.cache_dir) if options.cache_dir is not None else None
-    results: dict[str, FileFacts] = {}
-    todo: list[Job] = []
-    keys: dict[str, str] = {}
     warnings = list(found.warnings)
     salt = str(options.max_yaml_nodes)
-    total = len(found.files)
-    done = 0
+    files: list[tuple[SourceFile, bytes, str]] = []
     for source in found.files:
         try:
             data = read_regular(root / source.path, options.max_file_bytes)
         except OSError as exc:
             warnings.append((source.path, f"not read: {exc.strerror or exc}"))
             continue
+        key = entry_key(data, source.kind, f"{salt}:{cache_salt(source.kind, source.role)}") \
+            if options.cache_dir is not None else ""
+        files.append((source, data, key))
+    return Prepared(files=files, warnings=warnings)
+
+
+def extract_tree(root: Path, options: ScanOptions, progress: Progress | None = None,
+                 prepared: Prepared | None = None) -> tuple[list[FileFacts], list[tuple[str, str]]]:
+    """Facts for every discovered file, sorted by path, plus discovery warnings.
+
+    ``progress(done, total)``, when given, is called as files are done (cache hits first).
+    """
+    prepared = prepared or prepare(root, options)
+    cache = FactCache(options.cache_dir) if options.cache_dir is not None else None
+    results: dict[str, FileFacts] = {}
+    todo: list[Job] = []
+    keys: dict[str, str] = {}
+    total = len(prepared.files)
+    done = 0
+    for source, data, key in prepared.files:
         if cache is not None:
-            key = entry_key(data, source.kind, f"{salt}:{cache_salt(source.kind, source.role)}")
             keys[source.path] = key
             entry = cache.get(key)
             if entry is not None:
@@ -240,7 +261,21 @@ def extract_tree(root: Path, options: ScanOptions,
             cache.put(keys[ff.path], ff.kind, ff.facts, ff.warnings)
     if progress is not None:
         progress(total, total)
-    return [results[p] for p in sorted(results)], warnings
+    return [results[p] for p in sorted(results)], list(prepared.warnings)
+
+
+def report_key(prepared: Prepared, checklist: Checklist, options: ScanOptions) -> str:
+    """Everything a report depends on: the tool, the checklist and rules as parsed, the limits,
+    and every file's path, kind, role and content key (evidence lines come from the content)."""
+    digest = hashlib.sha256()
+    for part in (REPORT_FORMAT, __version__, extractor_version(), checklist_fingerprint(checklist),
+                 repr((options.max_file_bytes, options.max_yaml_nodes, options.include, options.exclude))):
+        digest.update(str(part).encode() + b"\0")
+    for source, _data, key in prepared.files:
+        digest.update(f"{source.path}\0{source.kind}\0{source.role}\0{key}\n".encode())
+    for path, message in prepared.warnings:
+        digest.update(f"w\0{path}\0{message}\n".encode())
+    return digest.hexdigest()
 
 
 def scan(root: Path, checklist: Checklist, options: ScanOptions | None = None,
@@ -251,7 +286,18 @@ def scan(root: Path, checklist: Checklist, options: ScanOptions | None = None,
         raise AuditorError(f"{root}: no such file or directory")
     if not root.is_dir():
         raise AuditorError(f"{root}: not a directory")
-    files, warnings = extract_tree(root, options, progress)
+    prepared = prepare(root, options)
+    reports = ReportCache(options.cache_dir) if options.cache_dir is not None else None
+    key = report_key(prepared, checklist, options) if reports is not None else ""
+    if reports is not None:
+        cached = reports.get(key)
+        if cached is not None:
+            if progress is not None:
+                progress(len(prepared.files), len(prepared.files))
+            return cached
+    files, warnings = extract_tree(root, options, progress, prepared)
     report = evaluate(checklist, files, root, ".", warnings)
     report.code_health = code_health(f for f in files if f.role == "runtime")
+    if reports is not None and not any(transient(f) for f in files):
+        reports.put(key, report)
     return report

@@ -32,7 +32,8 @@ def _report(root: Path, checklist: Checklist, cache: Path | None, jobs: int = 1)
 
 
 def _entries(cache: Path) -> list[Path]:
-    return sorted(cache.glob("*/*.json"))
+    """Fact entries (whole reports live apart, under reports/)."""
+    return sorted(p for p in cache.glob("*/*.json") if p.parent.name != "reports")
 
 
 class _Counter:
@@ -103,6 +104,7 @@ def test_bad_entries_are_ignored_and_rebuilt(project: Path, tmp_path: Path, chec
             entry["format"] = -1
             entry["facts"] = []
             path.write_text(json.dumps(entry))
+    shutil.rmtree(cache / "reports")  # make the scan read the damaged fact entries
     counter = _Counter(monkeypatch)
     assert _report(project, checklist, cache) == expected
     assert counter.paths == cold.paths  # nothing damaged was trusted
@@ -161,3 +163,33 @@ def test_two_concurrent_scans_share_one_cache(project: Path, tmp_path: Path, che
     assert outs[1].read_text() == expected
     assert not list(cache.glob("*/.tmp-*"))  # no temporary file left behind
     assert _report(project, checklist, cache) == expected
+
+
+
+def test_unchanged_tree_and_rules_reuse_the_whole_report(project: Path, tmp_path: Path, checklist: Checklist,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    cold = _report(project, checklist, cache)
+    (report_file,) = (cache / "reports").glob("*.json")
+    evaluated: list[int] = []
+    real = auditor.scan.evaluate
+    monkeypatch.setattr(auditor.scan, "evaluate", lambda *a, **k: evaluated.append(1) or real(*a, **k))
+    assert _report(project, checklist, cache) == cold
+    assert evaluated == []  # served from the report cache
+    report_file.write_text('{"format": 1, "key": "x", "report": {}}')  # a foreign entry is not trusted
+    assert _report(project, checklist, cache) == cold
+    assert evaluated == [1]
+
+
+def test_report_key_changes_with_rules_limits_and_paths(project: Path, checklist: Checklist) -> None:
+    options = ScanOptions(cache_dir=project / ".unused")
+    prepared = auditor.scan.prepare(project, options)
+    key = auditor.scan.report_key(prepared, checklist, options)
+    assert auditor.scan.report_key(prepared, checklist, options) == key
+    narrowed = checklist.spec.model_copy(update={"sections": checklist.spec.sections[:1]})
+    other = Checklist(spec=narrowed, path=checklist.path, rules=checklist.rules, conditions=checklist.conditions)
+    assert auditor.scan.report_key(prepared, other, options) != key
+    bigger = ScanOptions(cache_dir=options.cache_dir, max_file_bytes=options.max_file_bytes + 1)
+    assert auditor.scan.report_key(prepared, checklist, bigger) != key
+    (project / "app" / "moved.py").write_text((project / "app" / "main.py").read_text())
+    assert auditor.scan.report_key(auditor.scan.prepare(project, options), checklist, options) != key
