@@ -202,3 +202,14 @@ def test_verify_raises_only_auditor_error_and_fix_touches_only_ticks(text: str) 
     changed = [i for i, (a, b) in enumerate(zip(text, fixed, strict=True)) if a != b]
     assert all(text[i] in " xX" and fixed[i] in " x" for i in changed)
     assert len(changed) <= len(result.claims)
+
+
+def test_json_and_toml_keys_get_their_own_lines() -> None:
+    from auditor.facts.structured import extract_json, extract_toml
+
+    toml = '[project]\nname = "x"\n\n[tool.auditor]\nfail_under = 0.7\n'
+    lines = {f["path"]: f["line"] for f in extract_toml(toml, "pyproject.toml") if f["t"] == "key"}
+    assert lines["tool.auditor"] == 4 and lines["tool.auditor.fail_under"] == 5 and lines["project.name"] == 2
+    text = '{\n  "paths": {\n    "/a": {"get": {}},\n    "/b": {\n      "get": {"deprecated": true}\n    }\n  }\n}\n'
+    lines = {f["path"]: f["line"] for f in extract_json(text)}
+    assert lines["paths./a.get"] == 3 and lines["paths./b.get"] == 5 and lines["paths./b.get.deprecated"] == 5

@@ -16,6 +16,7 @@ template; parsed after template directives are blanked when possible).
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import tomllib
@@ -266,43 +267,75 @@ def _refine_kind(facts: list[Fact], templated: bool) -> str:
 # -- TOML and JSON ---------------------------------------------------------------------------
 
 
-def _flatten_plain(value: Any, path: str, facts: list[Fact], lines: list[str], budget: list[int]) -> None:
+def _flatten_plain(value: Any, path: str, facts: list[Fact], lines: _KeyLines, budget: list[int]) -> None:
     budget[0] -= 1
     if budget[0] < 0:
         raise StructureError("more keys than the limit")
     if isinstance(value, dict):
         if path:
-            facts.append({"t": "key", "path": path, "value": None, "line": _find_line(path, lines), "doc": 0})
+            facts.append({"t": "key", "path": path, "value": None, "line": lines.find(path), "doc": 0})
         for key, sub in value.items():
             _flatten_plain(sub, f"{path}.{key}" if path else str(key), facts, lines, budget)
     elif isinstance(value, list):
-        facts.append({"t": "key", "path": path, "value": None, "line": _find_line(path, lines), "doc": 0})
+        facts.append({"t": "key", "path": path, "value": None, "line": lines.find(path), "doc": 0})
         for index, item in enumerate(value):
             _flatten_plain(item, f"{path}.{index}", facts, lines, budget)
     else:
         if not isinstance(value, (str, int, float, bool)) and value is not None:
             value = str(value)
-        facts.append({"t": "key", "path": path, "value": value, "line": _find_line(path, lines), "doc": 0})
+        facts.append({"t": "key", "path": path, "value": value, "line": lines.find(path), "doc": 0})
 
 
-def _find_line(path: str, lines: list[str]) -> int:
-    """Best line for a dotted key in TOML/JSON text (their parsers give no positions)."""
-    parts = [p for p in path.split(".") if not p.isdigit()]
-    if not parts:
-        return 1
-    last = re.escape(parts[-1])
-    key_re = re.compile(rf'^\s*"?{last}"?\s*[=:]|^\s*\[+\s*"?{re.escape(".".join(parts))}"?\s*\]+')
-    start = 0
-    if len(parts) > 1:
-        header = re.compile(r"^\s*\[+\s*" + re.escape(".".join(parts[:-1])) + r"\s*\]+")
-        for i, line in enumerate(lines):
-            if header.match(line):
-                start = i
-                break
-    for i in range(start, len(lines)):
-        if key_re.search(lines[i]):
-            return i + 1
-    return 1
+_JSON_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
+_TOML_KEY = re.compile(r'^\s*("[^"]*"|[A-Za-z0-9_.\-]+)\s*=')
+_TOML_TABLE = re.compile(r'^\s*\[\[?\s*([^\]]+?)\s*\]\]?')
+
+
+class _KeyLines:
+    """Lines of dotted keys in TOML/JSON text, whose parsers give no positions.
+
+    One pass indexes where each key name and table header appears; a key's line is the first
+    occurrence of its last name at or after its parent's line (found the same way, memoised),
+    so a lookup costs a bisection instead of a scan of the file.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.keys: dict[str, list[int]] = {}
+        self.tables: dict[str, int] = {}
+        self.memo: dict[str, int] = {}
+        for number, line in enumerate(text.splitlines(), 1):
+            table = _TOML_TABLE.match(line)
+            if table:
+                self.tables.setdefault(table.group(1).replace('"', "").replace(" ", ""), number)
+            names = [m.group(1) for m in _JSON_KEY.finditer(line)]
+            toml = _TOML_KEY.match(line)
+            if toml:
+                dotted = toml.group(1).strip('"')
+                names += [dotted, dotted.rsplit(".", 1)[-1]]
+            for name in names:
+                found = self.keys.setdefault(name, [])
+                if not found or found[-1] != number:
+                    found.append(number)
+
+    def find(self, path: str) -> int:
+        if path in self.memo:
+            return self.memo[path]
+        parts = [p for p in path.split(".") if not p.isdigit()]
+        line = 1
+        if parts:
+            dotted = ".".join(parts)
+            if dotted in self.tables:
+                line = self.tables[dotted]
+            else:
+                parent = self.find(path.rsplit(".", 1)[0]) if "." in path else 1
+                candidates = self.keys.get(parts[-1]) or self.keys.get(dotted) or []
+                at = bisect.bisect_left(candidates, parent)
+                if at < len(candidates):
+                    line = candidates[at]
+                elif candidates:
+                    line = candidates[0]
+        self.memo[path] = line
+        return line
 
 
 def extract_toml(text: str, path: str, max_nodes: int = DEFAULT_MAX_NODES) -> list[Fact]:
@@ -317,7 +350,7 @@ def extract_toml(text: str, path: str, max_nodes: int = DEFAULT_MAX_NODES) -> li
     lines = text.splitlines()
     facts: list[Fact] = []
     try:
-        _flatten_plain(data, "", facts, lines, [max_nodes])
+        _flatten_plain(data, "", facts, _KeyLines(text), [max_nodes])
     except RecursionError:
         raise StructureError("TOML nested too deeply") from None
     if path.rsplit("/", 1)[-1] == "pyproject.toml":
@@ -368,7 +401,7 @@ def extract_json(text: str, max_nodes: int = DEFAULT_MAX_NODES) -> list[Fact]:
         raise StructureError(f"invalid JSON: {str(exc).splitlines()[0][:120]}") from None
     facts: list[Fact] = []
     try:
-        _flatten_plain(data, "", facts, text.splitlines(), [max_nodes])
+        _flatten_plain(data, "", facts, _KeyLines(text), [max_nodes])
     except RecursionError:
         raise StructureError("JSON nested too deeply") from None
     return facts
