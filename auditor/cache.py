@@ -51,6 +51,18 @@ def _dist_version(dist: str) -> str:
         return "absent"
 
 
+@lru_cache(maxsize=1)
+def engine_version() -> str:
+    """Changes whenever the matchers or the fact index change (what kept matcher hits depend on)."""
+    from auditor import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    here = Path(__file__).resolve().parent
+    for name in ("matchers.py", "index.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def entry_key(data: bytes, kind: str, salt: str = "") -> str:
     digest = hashlib.sha256()
     digest.update(extractor_version().encode())
@@ -84,8 +96,8 @@ class FactCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"format": CACHE_FORMAT, "key": key, "kind": kind, "facts": facts,
-                           "warnings": warnings}, handle, separators=(",", ":"))
+                handle.write(json.dumps({"format": CACHE_FORMAT, "key": key, "kind": kind, "facts": facts,
+                           "warnings": warnings}, separators=(",", ":")))
             os.replace(tmp, path)
         except OSError:
             return  # a cache that cannot be written only costs time
@@ -137,8 +149,8 @@ class ReportCache:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"format": CACHE_FORMAT, "key": key, "report": report.model_dump(mode="json")},
-                          handle, separators=(",", ":"))
+                entry = {"format": CACHE_FORMAT, "key": key, "report": report.model_dump(mode="json")}
+                handle.write(json.dumps(entry, separators=(",", ":")))
             os.replace(tmp, self._path(key))
         except OSError:
             return

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from auditor import __version__
 from auditor.facts import FileFacts
 from auditor.index import FactIndex, Hit
-from auditor.matchers import run_matcher
+from auditor.matchers import Params, run_matcher
 from auditor.model import (
     ChecklistInfo,
     Evidence,
@@ -23,6 +24,8 @@ from auditor.model import (
 from auditor.rules import Checklist, Condition, Rule
 
 MAX_EVIDENCE = 5
+LeafSource = Callable[[str, Params], list[Hit] | None]
+"""Raw hits of one leaf matcher, or None to run it over the whole index."""
 # Matchers that show something is present (imported, declared) rather than used: their hits
 # are cited after those of the conditions that show the practice at work.
 PRESENCE_MATCHERS = frozenset({"python.import", "dependency"})
@@ -36,6 +39,7 @@ class Evaluator:
         self.conditions = conditions
         self._memo: dict[str, tuple[bool, list[Hit]]] = {}
         self._leaves: dict[int, int] = {}
+        self.leaf_source: LeafSource | None = None
         self.presence_leaves: set[int] = set()
 
     def run(self, cond: Condition) -> tuple[bool, list[Hit]]:
@@ -71,7 +75,9 @@ class Evaluator:
         leaf = self._leaves.setdefault(id(cond), len(self._leaves))
         if cond.op in PRESENCE_MATCHERS:
             self.presence_leaves.add(leaf)
-        hits = [Hit(h.path, h.line, h.key, h.scope, leaf) for h in run_matcher(cond.op, cond.params, self.index)]
+        raw = self.leaf_source(cond.op, cond.params) if self.leaf_source is not None else None
+        hits = [Hit(h.path, h.line, h.key, h.scope, leaf)
+                for h in run_matcher(cond.op, cond.params, self.index, raw)]
         return bool(hits), hits
 
     def _group(self, hit: Hit, within: str) -> tuple[str, str]:
@@ -170,10 +176,12 @@ def evaluate_rule(rule: Rule, ev: Evaluator) -> tuple[Status, list[Hit], str]:
 
 
 def evaluate(checklist: Checklist, files: list[FileFacts], root: Path, root_label: str = ".",
-             extra_warnings: list[tuple[str, str]] | None = None) -> Report:
+             extra_warnings: list[tuple[str, str]] | None = None,
+             leaf_source: LeafSource | None = None) -> Report:
     """Evaluate every item of the checklist over the files' facts."""
     index = FactIndex(files)
     ev = Evaluator(index, checklist.conditions)
+    ev.leaf_source = leaf_source
     line_cache: dict[str, list[str]] = {}
     rule_results: dict[str, tuple[Status, list[Hit], str]] = {}
     items: list[ItemResult] = []

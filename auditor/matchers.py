@@ -663,6 +663,7 @@ def match_text(p: TextParams, index: FactIndex) -> list[Hit]:
             continue
         text = file.text
         line, counted = 1, 0  # matches come in order: count newlines since the previous one only
+        in_file = 0
         for m in regex.finditer(text):
             start = m.start()
             line_start = text.rfind("\n", 0, start) + 1
@@ -673,7 +674,8 @@ def match_text(p: TextParams, index: FactIndex) -> list[Hit]:
             line += text.count("\n", counted, start)
             counted = start
             hits.append(Hit(file.path, line, m.group(0)[:120], ""))
-            if len(hits) > 200:
+            in_file += 1
+            if in_file >= 200:  # per file, so a file's hits never depend on other files
                 break
     return hits
 
@@ -800,9 +802,12 @@ MATCHERS: dict[str, Matcher] = {
 }
 
 
-def run_matcher(name: str, params: Params, index: FactIndex) -> list[Hit]:
-    """Run one matcher and apply the common file/min_count/distinct options."""
-    hits = MATCHERS[name][1](params, index)
+def run_matcher(name: str, params: Params, index: FactIndex, raw: list[Hit] | None = None) -> list[Hit]:
+    """Run one matcher and apply the common file/min_count/distinct options.
+
+    Every matcher is file-local (a file's hits depend on that file's facts only); ``raw``
+    passes hits gathered elsewhere (see ``auditor.incremental``) instead of running it."""
+    hits = MATCHERS[name][1](params, index) if raw is None else raw
     if params.file and name not in ("config.key", "text.match"):
         hits = [h for h in hits if path_matches(h.path, params.file)]
     if params.min_count > 1:

@@ -16,7 +16,7 @@ from types import FrameType
 from typing import Any
 
 from auditor import __version__
-from auditor.cache import FactCache, ReportCache, entry_key, extractor_version
+from auditor.cache import FactCache, ReportCache, engine_version, entry_key, extractor_version
 from auditor.codehealth import code_health
 from auditor.discover import DEFAULT_MAX_FILE_BYTES, SourceFile, discover, read_regular
 from auditor.errors import AuditorError
@@ -24,6 +24,7 @@ from auditor.evaluate import evaluate
 from auditor.facts import FileFacts
 from auditor.facts.extract import TEXT_KINDS, decode, extract_bytes
 from auditor.facts.pyast import cache_salt
+from auditor.incremental import LeafStore, store_path
 from auditor.model import Report
 from auditor.rules import Checklist, checklist_fingerprint
 
@@ -296,7 +297,15 @@ def scan(root: Path, checklist: Checklist, options: ScanOptions | None = None,
                 progress(len(prepared.files), len(prepared.files))
             return cached
     files, warnings = extract_tree(root, options, progress, prepared)
-    report = evaluate(checklist, files, root, ".", warnings)
+    store = None
+    if options.cache_dir is not None:
+        file_keys = {source.path: key for source, _data, key in prepared.files}
+        fingerprint = f"{engine_version()}|{checklist_fingerprint(checklist)}|" + repr(
+            (options.max_file_bytes, options.max_yaml_nodes, options.include, options.exclude))
+        store = LeafStore(store_path(options.cache_dir, root, fingerprint), file_keys, files)
+    report = evaluate(checklist, files, root, ".", warnings, leaf_source=store.hits if store else None)
+    if store is not None and not any(transient(f) for f in files):
+        store.save()
     report.code_health = code_health(f for f in files if f.role == "runtime")
     if reports is not None and not any(transient(f) for f in files):
         reports.put(key, report)

@@ -193,3 +193,14 @@ def test_report_key_changes_with_rules_limits_and_paths(project: Path, checklist
     assert auditor.scan.report_key(prepared, checklist, bigger) != key
     (project / "app" / "moved.py").write_text((project / "app" / "main.py").read_text())
     assert auditor.scan.report_key(auditor.scan.prepare(project, options), checklist, options) != key
+
+
+def test_incremental_evaluation_matches_a_full_one_when_files_change_and_vanish(
+        project: Path, tmp_path: Path, checklist: Checklist) -> None:
+    cache = tmp_path / "cache"
+    _report(project, checklist, cache)
+    assert list((cache / "leaves").glob("*.json"))  # the kept matcher hits of this tree
+    (project / "app" / "backup.py").unlink()  # evidence for the backup items disappears
+    (project / "app" / "extra_pool.py").write_text(
+        "import sqlalchemy\nengine = sqlalchemy.create_engine('sqlite://', pool_pre_ping=True)\n")
+    assert _report(project, checklist, cache) == _report(project, checklist, None)
