@@ -502,24 +502,26 @@ class AssignParams(Params):
     _n = field_validator("ann", mode="before")(_names)
 
 
-def match_assign(p: AssignParams, index: FactIndex) -> list[Hit]:
-    regex = _regex(p.target)
-    hits = []
-    def accept(target: Any) -> bool:
-        return isinstance(target, str) and regex.fullmatch(target) is not None
+def _fullmatch(pattern: str) -> Callable[[Any], bool]:
+    regex = _regex(pattern)
+    return lambda text: isinstance(text, str) and regex.fullmatch(text) is not None
 
-    for file, fact in index.facts_where("assign", "target", accept, p.roles(), _PY):
+
+def _value_key(value: Any, pattern: str | None, default: str) -> str | None:
+    """The hit's key: the default when no value pattern is asked for, else the matched text."""
+    return default if pattern is None else value_matches(value, pattern)
+
+
+def match_assign(p: AssignParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts_where("assign", "target", _fullmatch(p.target), p.roles(), _PY):
         if p.op is not None and fact["op"] != p.op:
             continue
         if p.ann and not any(name_matches(a, p.ann) for a in fact["ann"]):
             continue
-        key = fact["target"]
-        if p.value is not None:
-            found = value_matches(fact["value"], p.value)
-            if found is None:
-                continue
-            key = found
-        hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
+        key = _value_key(fact["value"], p.value, fact["target"])
+        if key is not None:
+            hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
     return hits
 
 
@@ -531,19 +533,11 @@ class DictKeyParams(Params):
 
 
 def match_dictkey(p: DictKeyParams, index: FactIndex) -> list[Hit]:
-    regex = _regex(p.key)
     hits = []
-    def accept(key: Any) -> bool:
-        return isinstance(key, str) and regex.fullmatch(key) is not None
-
-    for file, fact in index.facts_where("dictkey", "key", accept, p.roles(), _PY):
-        key = fact["key"]
-        if p.value is not None:
-            found = value_matches(fact["value"], p.value)
-            if found is None:
-                continue
-            key = found
-        hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
+    for file, fact in index.facts_where("dictkey", "key", _fullmatch(p.key), p.roles(), _PY):
+        key = _value_key(fact["value"], p.value, fact["key"])
+        if key is not None:
+            hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
     return hits
 
 
@@ -551,8 +545,8 @@ class CompareParams(Params):
     """A comparison (``r.status_code == 404``, ``env in ("prod", "production")``): one operand
     matches ``left`` and another matches ``right`` (either order)."""
 
-    left: str | None = Field(default=None, description="regex searched in one operand's text")
-    right: str | None = Field(default=None, description="regex searched in another operand's text")
+    left: Regex | None = Field(default=None, description="regex searched in one operand's text")
+    right: Regex | None = Field(default=None, description="regex searched in another operand's text")
     op: list[str] = Field(default_factory=list, description="any of these operators: ==, !=, in, is, <...")
     _n = field_validator("op", mode="before")(_names)
 
