@@ -89,7 +89,8 @@ def test_malformed_checklist_names_file_line_and_column(tmp_path: Path, sample: 
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
 
 
-def test_unknown_key_in_rule_file_is_located(tmp_path: Path, sample: Path) -> None:
+def scan_with_one_rule(tmp_path: Path, sample: Path, leaf: str) -> subprocess.CompletedProcess[str]:
+    """Scan with a one-item checklist whose rule's implemented condition is ``leaf``."""
     checklist = tmp_path / "c.yaml"
     checklist.write_text(
         "sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n"
@@ -98,25 +99,19 @@ def test_unknown_key_in_rule_file_is_located(tmp_path: Path, sample: Path) -> No
     rules = tmp_path / "r.yaml"
     rules.write_text(
         "rules:\n  r1:\n    summary: s\n    implemented:\n      reason: x\n      when:\n"
-        "        python.call: {name: x, kwargz: [a]}\n    missing: {reason: y}\n"
+        f"        {leaf}\n    missing: {{reason: y}}\n"
     )
-    proc = auditor("scan", str(sample), "--checklist", str(checklist), "--rules", str(rules))
+    return auditor("scan", str(sample), "--checklist", str(checklist), "--rules", str(rules))
+
+
+def test_unknown_key_in_rule_file_is_located(tmp_path: Path, sample: Path) -> None:
+    proc = scan_with_one_rule(tmp_path, sample, "python.call: {name: x, kwargz: [a]}")
     assert proc.returncode == 2
     assert "r.yaml:7:" in proc.stderr and "kwargz" in proc.stderr
 
 
 def test_unknown_matcher_suggests_the_closest(tmp_path: Path, sample: Path) -> None:
-    checklist = tmp_path / "c.yaml"
-    checklist.write_text(
-        "sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n"
-        "        description: d\n        remediation: r\n        rule: r1\n"
-    )
-    rules = tmp_path / "r.yaml"
-    rules.write_text(
-        "rules:\n  r1:\n    summary: s\n    implemented:\n      reason: x\n      when:\n"
-        "        python.cal: {name: x}\n    missing: {reason: y}\n"
-    )
-    proc = auditor("scan", str(sample), "--checklist", str(checklist), "--rules", str(rules))
+    proc = scan_with_one_rule(tmp_path, sample, "python.cal: {name: x}")
     assert proc.returncode == 2
     assert "did you mean 'python.call'" in proc.stderr
 

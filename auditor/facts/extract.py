@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import ast
 import warnings
-from pathlib import Path
 
-from auditor.discover import SourceFile, read_regular
+from auditor.discover import SourceFile
 from auditor.facts import Fact, FileFacts
 from auditor.facts.dockerfile import extract_dockerfile
 from auditor.facts.pyast import ast_facts
@@ -158,13 +157,3 @@ def extract_bytes(source: SourceFile, data: bytes, max_yaml_nodes: int = 200_000
     if out.kind in TEXT_KINDS or kind in TEXT_KINDS or out.kind in ("yaml", "compose", "workflow", "k8s", "prometheus"):
         out.text = text[:MAX_TEXT_CHARS]
     return out
-
-
-def extract_file(root: Path, source: SourceFile, max_yaml_nodes: int = 200_000) -> FileFacts:
-    try:
-        data = read_regular(root / source.path)
-    except OSError as exc:
-        out = FileFacts(path=source.path, kind=source.kind, role=source.role)
-        out.warnings.append(f"not read: {exc.strerror or exc}")
-        return out
-    return extract_bytes(source, data, max_yaml_nodes)
