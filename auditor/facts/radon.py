@@ -13,6 +13,7 @@ import ast
 from typing import Any
 
 from auditor.facts import Fact
+from auditor.facts.radon_raw import raw_metrics
 
 
 def _blocks(visitor: Any) -> list[tuple[str, int, int]]:
@@ -44,14 +45,13 @@ def radon_facts(tree: ast.Module, text: str) -> list[Fact]:
     """Complexity of every function and the maintainability index of the file."""
     from radon.complexity import cc_rank
     from radon.metrics import h_visit_ast, mi_compute, mi_rank
-    from radon.raw import analyze
     from radon.visitors import ComplexityVisitor
 
     visitor = ComplexityVisitor.from_ast(tree)
     facts: list[Fact] = []
     for name, line, cc in sorted(_blocks(visitor), key=lambda b: (b[1], b[0])):
         facts.append({"t": "radon_cc", "line": line, "scope": name, "name": name, "cc": cc, "rank": cc_rank(cc)})
-    raw = analyze(text)
+    raw = raw_metrics(text)
     comments = (raw.comments + raw.multi) / float(raw.sloc) * 100 if raw.sloc else 0.0
     mi = mi_compute(h_visit_ast(tree).total.volume, visitor.total_complexity, raw.lloc, comments)
     facts.append({"t": "radon_mi", "line": 1, "scope": "<module>", "mi": round(float(mi), 1), "rank": mi_rank(mi)})
