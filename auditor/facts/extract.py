@@ -8,6 +8,7 @@ import warnings
 from auditor.discover import SourceFile
 from auditor.facts import Fact, FileFacts
 from auditor.facts.dockerfile import extract_dockerfile
+from auditor.facts.outline import Outline, outline
 from auditor.facts.pyast import ast_facts
 from auditor.facts.structured import (
     StructureError,
@@ -42,16 +43,6 @@ def _bracket_depth(data: bytes) -> int:
     return best
 
 
-def _ast_depth(tree: ast.AST) -> int:
-    best = 0
-    stack = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        best = max(best, depth)
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return best
-
-
 def python_guard(data: bytes) -> str | None:
     """Why a Python file is too deeply nested for LibCST to parse safely, or None when it is safe.
 
@@ -71,32 +62,33 @@ def python_guard(data: bytes) -> str | None:
         if _bracket_depth(data) > MAX_PYTHON_BRACKETS:
             return f"not parsed: brackets nested more than {MAX_PYTHON_BRACKETS} deep"
         return None
-    depth = _ast_depth(tree)
-    if depth > MAX_PYTHON_DEPTH:
-        return f"not parsed: expression nesting {depth} deep is over the limit of {MAX_PYTHON_DEPTH}"
-    _last_parse[:] = [data, tree]
+    shape = outline(tree)
+    if shape.depth > MAX_PYTHON_DEPTH:
+        return f"not parsed: expression nesting {shape.depth} deep is over the limit of {MAX_PYTHON_DEPTH}"
+    _last_parse[:] = [data, tree, shape]
     return None
 
 
 _last_parse: list[object] = []
-"""The bytes and ``ast`` tree python_guard just parsed, handed on once so no one parses twice."""
+"""The bytes, ``ast`` tree and outline python_guard just made, handed on once so no one parses twice."""
 
 
-def _parsed_tree(data: bytes) -> ast.Module | None:
-    """The tree python_guard parsed from these very bytes (taken once), or None."""
+def _parsed_tree(data: bytes) -> tuple[ast.Module | None, Outline | None]:
+    """The tree and outline python_guard made from these very bytes (taken once), or Nones."""
     if _last_parse and _last_parse[0] is data:
-        tree = _last_parse[1]
+        _, tree, shape = _last_parse
         _last_parse.clear()
-        return tree if isinstance(tree, ast.Module) else None
+        if isinstance(tree, ast.Module) and isinstance(shape, Outline):
+            return tree, shape
     _last_parse.clear()
-    return None
+    return None, None
 
 
-def extract_python(source: bytes, tree: ast.AST | None = None) -> list[Fact]:
+def extract_python(source: bytes, tree: ast.AST | None = None, shape: Outline | None = None) -> list[Fact]:
     """:func:`auditor.facts.python.extract_python`, imported on first use (LibCST takes 0.3 s to import)."""
     from auditor.facts.python import extract_python as extract
 
-    return extract(source, tree)
+    return extract(source, tree, shape)
 
 
 def decode(data: bytes) -> str:
@@ -120,11 +112,11 @@ def extract_bytes(source: SourceFile, data: bytes, max_yaml_nodes: int = 200_000
         if guard is not None:
             out.warnings.append(guard)
             return out
-        tree = _parsed_tree(data)  # one ast parse serves the guard, fact lines, bandit and radon
+        tree, shape = _parsed_tree(data)  # one ast parse serves the guard, fact lines, bandit and radon
         import libcst as cst  # imported on first use: a scan served from the cache never needs it
 
         try:
-            out.facts = extract_python(data, tree)
+            out.facts = extract_python(data, tree, shape)
         except cst.ParserSyntaxError as exc:
             message = " ".join(exc.message.split())
             message = message if len(message) <= 100 else message[:100] + "..."

@@ -47,9 +47,11 @@ from typing import Any
 import libcst as cst
 from libcst._nodes import op as _cst_op
 from libcst._nodes import whitespace as _cst_whitespace
+from libcst._nodes.base import CSTNode
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from auditor.facts import Fact
+from auditor.facts.outline import Outline, outline
 
 MAX_STRING = 400
 _COMPARE_OPS = {"Equal": "==", "NotEqual": "!=", "LessThan": "<", "GreaterThan": ">", "LessThanEqual": "<=",
@@ -72,12 +74,48 @@ def _dotted(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def _literal(node: cst.SimpleString) -> str | bytes | None:
+    """A string literal's value. Without escapes (or raw) it is the text between the quotes;
+    only the rest pays for LibCST's ``evaluated_value`` (``ast.literal_eval``)."""
+    raw = node.value
+    start = 0
+    while start < len(raw) and raw[start] not in "'\"":
+        start += 1
+    prefix = raw[:start].lower()
+    quote = 3 if raw[start:start + 3] in ('"""', "'''") else 1
+    body = raw[start + quote:len(raw) - quote]
+    if "\r" not in body and ("r" in prefix or "\\" not in body):
+        if "b" not in prefix:
+            return body
+        if body.isascii():
+            return body.encode("ascii")
+    try:
+        return node.evaluated_value
+    except Exception:
+        return None
+
+
+def _concatenated(node: cst.ConcatenatedString) -> str | bytes | None:
+    """Like LibCST's ``evaluated_value``: None when a part is an f-string or the types differ."""
+    parts = []
+    for part in (node.left, node.right):
+        if isinstance(part, cst.SimpleString):
+            parts.append(_literal(part))
+        elif isinstance(part, cst.ConcatenatedString):
+            parts.append(_concatenated(part))
+        else:
+            return None
+    left, right = parts
+    if isinstance(left, str) and isinstance(right, str):
+        return left + right
+    if isinstance(left, bytes) and isinstance(right, bytes):
+        return left + right
+    return None
+
+
 def _string_value(node: cst.BaseExpression) -> str | None:
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        try:
-            value = node.evaluated_value
-        except Exception:
-            return None
+        value = _literal(node) if isinstance(node, cst.SimpleString) else _concatenated(node)
         if isinstance(value, bytes):
             return value.decode("latin-1")
         return value
@@ -604,37 +642,66 @@ class _LiteralLocator:
         return line
 
 
-def _ast_groups(tree: ast.AST) -> dict[str, list[tuple[int, int, int, int]]]:
-    groups: dict[str, list[tuple[int, int, int, int]]] = {"stmt": [], "call": [], "decorator": [], "handler": []}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.stmt):
-            groups["stmt"].append((node.lineno, node.col_offset, 0, 0))
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                for dec in node.decorator_list:
-                    groups["decorator"].append((dec.lineno, dec.col_offset, 0, 0))
-        elif isinstance(node, ast.Call):
-            end_line = node.end_lineno or node.lineno
-            end_col = node.end_col_offset or 0
-            groups["call"].append((node.lineno, node.col_offset, -end_line, -end_col))
-        elif isinstance(node, ast.ExceptHandler):
-            groups["handler"].append((node.lineno, node.col_offset, 0, 0))
-    return groups
+def _subclasses(cls: type) -> list[type]:
+    out: list[type] = []
+    subs: list[type] = cls.__subclasses__()
+    for sub in subs:
+        out.append(sub)
+        out.extend(_subclasses(sub))
+    return out
+
+
+_SKIPPABLE: list[bool] = []
+
+
+def _validation_skippable() -> bool:
+    """Whether every LibCST node validates in ``CSTNode.__post_init__`` alone (checked once)."""
+    if not _SKIPPABLE:
+        hook = CSTNode.__dict__.get("__post_init__")
+        _SKIPPABLE.append(hook is not None and all(getattr(sub, "__post_init__", None) is hook
+                                                     for sub in _subclasses(CSTNode)))
+    return _SKIPPABLE[0]
+
+
+def parse_unvalidated(source: bytes) -> cst.Module:
+    """``cst.parse_module`` without validating each node as the parser builds it.
+
+    LibCST checks every node it constructs (``CSTNode.__post_init__`` calls ``_validate``), a
+    safeguard for trees built by hand; nodes its parser builds from source are valid by
+    construction, and checking them costs about a quarter of the parse. The check is off only
+    while this call parses (the auditor parses in one thread per process), and stays on when a
+    LibCST version validates anywhere else.
+    """
+    if not _validation_skippable():
+        return cst.parse_module(source)
+    hook = CSTNode.__dict__["__post_init__"]
+    CSTNode.__post_init__ = _no_validation  # type: ignore[method-assign]
+    try:
+        return cst.parse_module(source)
+    finally:
+        CSTNode.__post_init__ = hook  # type: ignore[method-assign]
+
+
+def _no_validation(self: CSTNode) -> None:
+    return None
 
 
 def _anchor_lines(source: bytes, anchors: dict[str, list[cst.CSTNode]],
-                  tree: ast.AST | None = None) -> dict[str, list[int]] | None:
+                  tree: ast.AST | None = None, shape: Outline | None = None) -> dict[str, list[int]] | None:
     """Lines of the anchors from the standard parser's positions, which come at no extra cost.
 
     LibCST visits nodes in source order, so the n-th call LibCST saw is the n-th call by
     start position (outer calls first). When the two parsers disagree on a count, or ``ast``
     cannot parse the file (newer syntax), return None and let LibCST compute positions.
     """
-    if tree is None:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
-    groups = _ast_groups(tree)
+    if shape is None:
+        if tree is None:
+            try:
+                tree = ast.parse(source)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return None
+        shape = outline(tree)
+    groups = shape.groups
     out: dict[str, list[int]] = {}
     for group, nodes in anchors.items():
         positions = sorted(groups[group])
@@ -686,18 +753,19 @@ def _resolve_value(value: Any, aliases: dict[str, str]) -> Any:
     return value
 
 
-def extract_python(source: bytes, tree: ast.AST | None = None) -> list[Fact]:
+def extract_python(source: bytes, tree: ast.AST | None = None, shape: Outline | None = None) -> list[Fact]:
     """Parse one Python file and return its facts, names resolved through its imports.
 
-    ``tree``: the file's :mod:`ast` tree when the caller has parsed it already (for lines).
+    ``tree``: the file's :mod:`ast` tree when the caller has parsed it already (for lines);
+    ``shape``: its outline, when the caller has walked it already.
 
     Raises libcst.ParserSyntaxError (and RecursionError on absurd nesting); the caller
     turns those into warnings.
     """
-    module = cst.parse_module(source)
+    module = parse_unvalidated(source)
     visitor = _Extractor()
     _walk(visitor, module)
-    lines = _anchor_lines(source, visitor.anchors, tree)
+    lines = _anchor_lines(source, visitor.anchors, tree, shape)
     if lines is None:
         lines = _metadata_lines(module, visitor.anchors)
     aliases = visitor.aliases

@@ -1,0 +1,51 @@
+"""One walk over a file's :mod:`ast` tree: its nesting depth and where its anchors start.
+
+The depth is what the parser guard checks before LibCST sees the file; the anchors (start
+positions of statements, calls, decorators and except handlers) are where LibCST facts take
+their lines from. Both come from the same walk, so the tree is traversed once for the two.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+Position = tuple[int, int, int, int]
+"""(line, column, -end line, -end column): sorting gives source order, outer calls first."""
+
+
+@dataclass
+class Outline:
+    depth: int
+    groups: dict[str, list[Position]]
+
+
+def outline(tree: ast.AST) -> Outline:
+    """The deepest nesting and the anchor positions, by group (``stmt``, ``call``, ``decorator``,
+    ``handler``), in no particular order."""
+    stmts: list[Position] = []
+    calls: list[Position] = []
+    decorators: list[Position] = []
+    handlers: list[Position] = []
+    best = 0
+    children = ast.iter_child_nodes
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if depth > best:
+            best = depth
+        if isinstance(node, ast.stmt):
+            stmts.append((node.lineno, node.col_offset, 0, 0))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                for dec in node.decorator_list:
+                    decorators.append((dec.lineno, dec.col_offset, 0, 0))
+        elif isinstance(node, ast.Call):
+            calls.append((node.lineno, node.col_offset, -(node.end_lineno or node.lineno),
+                          -(node.end_col_offset or 0)))
+        elif isinstance(node, ast.ExceptHandler):
+            handlers.append((node.lineno, node.col_offset, 0, 0))
+        depth += 1
+        for child in children(node):
+            push((child, depth))
+    return Outline(best, {"stmt": stmts, "call": calls, "decorator": decorators, "handler": handlers})
