@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from auditor.leaves import FileResult
     from auditor.model import Report
 
 from auditor.facts import Fact
@@ -115,6 +116,47 @@ def _valid(entry: Any, key: str) -> bool:
         and isinstance(entry.get("warnings"), list)
         and all(isinstance(w, str) for w in entry["warnings"])
     )
+
+
+def _write_atomically(path: Path, entry: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry, separators=(",", ":")))
+        os.replace(tmp, path)
+    except OSError:
+        return  # a cache that cannot be written only costs time
+
+
+class ResultCache:
+    """Per-file match results (see ``auditor.leaves``), keyed by the file's content key, path,
+    role and the checklist's leaves: <dir>/results/<key[:2]>/<key>.json. Read back only when
+    the key and every part's shape check out; anything else is ignored and rebuilt."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory / "results"
+
+    @staticmethod
+    def key(fact_key: str, path: str, role: str, plan_digest: str) -> str:
+        return hashlib.sha256(f"{fact_key}\0{path}\0{role}\0{plan_digest}".encode()).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str, path: str, role: str, leaves: int) -> FileResult | None:
+        from auditor.leaves import FileResult
+
+        try:
+            entry = json.loads(self._path(key).read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT or entry.get("key") != key:
+            return None
+        return FileResult.from_json(path, role, entry.get("result"), leaves)
+
+    def put(self, key: str, result: FileResult) -> None:
+        _write_atomically(self._path(key), {"format": CACHE_FORMAT, "key": key, "result": result.to_json()})
 
 
 class ReportCache:

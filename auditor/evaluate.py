@@ -24,8 +24,8 @@ from auditor.model import (
 from auditor.rules import Checklist, Condition, Rule
 
 MAX_EVIDENCE = 5
-LeafSource = Callable[[str, Params], list[Hit] | None]
-"""Raw hits of one leaf matcher, or None to run it over the whole index."""
+LeafSource = Callable[[str, Params, int], list[Hit] | None]
+"""Raw hits of one leaf matcher, marked with the given leaf number, or None to run it over the index."""
 # Matchers that show something is present (imported, declared) rather than used: their hits
 # are cited after those of the conditions that show the practice at work.
 PRESENCE_MATCHERS = frozenset({"python.import", "dependency"})
@@ -75,9 +75,12 @@ class Evaluator:
         leaf = self._leaves.setdefault(id(cond), len(self._leaves))
         if cond.op in PRESENCE_MATCHERS:
             self.presence_leaves.add(leaf)
-        raw = self.leaf_source(cond.op, cond.params) if self.leaf_source is not None else None
-        hits = [Hit(h.path, h.line, h.key, h.scope, leaf)
-                for h in run_matcher(cond.op, cond.params, self.index, raw)]
+        raw = self.leaf_source(cond.op, cond.params, leaf) if self.leaf_source is not None else None
+        if raw is not None:  # already marked with the leaf
+            hits = run_matcher(cond.op, cond.params, self.index, raw)
+        else:
+            hits = [Hit(h.path, h.line, h.key, h.scope, leaf)
+                    for h in run_matcher(cond.op, cond.params, self.index)]
         return bool(hits), hits
 
     def _group(self, hit: Hit, within: str) -> tuple[str, str]:

@@ -13,10 +13,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor import __version__
-from auditor.cache import FactCache, ReportCache, engine_version, entry_key, extractor_version
+from auditor.cache import FactCache, ReportCache, ResultCache, engine_version, entry_key, extractor_version
 from auditor.codehealth import code_health
 from auditor.discover import DEFAULT_MAX_FILE_BYTES, SourceFile, discover, read_regular
 from auditor.errors import AuditorError
@@ -24,7 +24,7 @@ from auditor.evaluate import evaluate
 from auditor.facts import FileFacts
 from auditor.facts.extract import TEXT_KINDS, decode, extract_bytes
 from auditor.facts.pyast import cache_salt
-from auditor.incremental import LeafStore, store_path
+from auditor.leaves import FileResult, LeafPlan
 from auditor.model import Report
 from auditor.rules import Checklist, checklist_fingerprint
 
@@ -137,17 +137,18 @@ def transient(facts: FileFacts) -> bool:
     return any(marker in w for w in facts.warnings for marker in TRANSIENT)
 
 
-def _worker_init() -> None:
+def _worker_init(setup: MatchSetup | None = None) -> None:
     signal.signal(signal.SIGPROF, signal.SIG_DFL)  # the hard limit ends the worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    global _SETUP
+    _SETUP = setup
 
 
 def _pool_job(job: Job) -> FileFacts:
     return extract_job(job, hard=True)
 
 
-def _crash_warning(job: Job, elapsed: float) -> FileFacts:
-    source, _, _, seconds = job
+def _crash_warning(source: SourceFile, seconds: float, elapsed: float) -> FileFacts:
     if seconds > 0 and elapsed >= hard_limit(seconds):
         reason = f"not parsed: extraction ran past the {seconds:g}-second limit in native code and was stopped"
     else:
@@ -155,18 +156,23 @@ def _crash_warning(job: Job, elapsed: float) -> FileFacts:
     return FileFacts(path=source.path, kind=source.kind, role=source.role, warnings=[reason])
 
 
-def _isolated(jobs: list[Job]) -> Iterator[FileFacts]:
-    """One file at a time in a one-worker pool, so a crash is pinned on the file that caused it."""
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _isolated(tasks: list[T], fn: Callable[[T], R], crashed: Callable[[T, float], R],
+              setup: MatchSetup | None = None) -> Iterator[R]:
+    """One task at a time in a one-worker pool, so a crash is pinned on the file that caused it."""
     pool: ProcessPoolExecutor | None = None
     try:
-        for job in jobs:
+        for task in tasks:
             if pool is None:
-                pool = ProcessPoolExecutor(max_workers=1, initializer=_worker_init)
+                pool = ProcessPoolExecutor(max_workers=1, initializer=_worker_init, initargs=(setup,))
             start = time.monotonic()
             try:
-                yield pool.submit(_pool_job, job).result()
+                yield pool.submit(fn, task).result()
             except BrokenProcessPool:
-                yield _crash_warning(job, time.monotonic() - start)
+                yield crashed(task, time.monotonic() - start)
                 pool.shutdown(wait=True)
                 pool = None
     finally:
@@ -183,7 +189,8 @@ def _parallel(todo: list[Job], workers: int) -> Iterator[FileFacts]:
                 done += 1
                 yield ff
     except BrokenProcessPool:
-        yield from _isolated(todo[done:])
+        yield from _isolated(todo[done:], _pool_job,
+                             lambda job, elapsed: _crash_warning(job[0], job[3], elapsed))
 
 
 def _with_text(facts: FileFacts, data: bytes) -> FileFacts:
@@ -265,6 +272,127 @@ def extract_tree(root: Path, options: ScanOptions, progress: Progress | None = N
     return [results[p] for p in sorted(results)], list(prepared.warnings)
 
 
+@dataclass(frozen=True)
+class MatchSetup:
+    """What a worker needs to turn files into results: the leaves, the limits, the cache."""
+
+    plan: LeafPlan
+    max_nodes: int
+    timeout: float
+    cache_dir: Path | None
+
+
+_SETUP: MatchSetup | None = None
+"""The setup of this worker process (set by the pool's initializer)."""
+
+BatchJob = tuple[SourceFile, bytes, str, str]
+"""A file to match: source, bytes, fact cache key and result cache key ("" without a cache)."""
+BATCH_FILES = 24
+"""Files per worker task: leaves run once per batch, so bigger batches cost less matching."""
+SERIAL_BATCH_FILES = 250
+"""Files matched at once in the main process: bounds the facts held at one time."""
+
+
+def match_batch(batch: list[BatchJob], setup: MatchSetup, hard: bool = False) -> list[FileResult]:
+    """Facts for each file (from the fact cache, else extracted within the time limit), then every
+    leaf over the batch. Results that do not depend on the machine go to the caches."""
+    facts_cache = FactCache(setup.cache_dir) if setup.cache_dir is not None else None
+    files: list[FileFacts] = []
+    for source, data, fact_key, _ in batch:
+        entry = facts_cache.get(fact_key) if facts_cache is not None else None
+        if entry is not None:
+            files.append(_with_text(FileFacts(path=source.path, kind=entry["kind"], role=source.role,
+                                              facts=entry["facts"], warnings=entry["warnings"]), data))
+            continue
+        ff = extract_job((source, data, setup.max_nodes, setup.timeout), hard)
+        if facts_cache is not None and not transient(ff):
+            facts_cache.put(fact_key, ff.kind, ff.facts, ff.warnings)
+        files.append(ff)
+    results = setup.plan.match(files)
+    if setup.cache_dir is not None:
+        results_cache = ResultCache(setup.cache_dir)
+        for (_, _, _, result_key), ff, result in zip(batch, files, results, strict=True):
+            if not transient(ff):
+                results_cache.put(result_key, result)
+    return results
+
+
+def _batch_task(batch: list[BatchJob]) -> list[FileResult]:
+    assert _SETUP is not None, "worker started without a setup"
+    return match_batch(batch, _SETUP, hard=True)
+
+
+def _crashed_batch(batch: list[BatchJob], seconds: float, elapsed: float) -> list[FileResult]:
+    """The result of a one-file batch whose worker died."""
+    ff = _crash_warning(batch[0][0], seconds, elapsed)
+    return [FileResult(path=ff.path, kind=ff.kind, role=ff.role, warnings=ff.warnings)]
+
+
+def _parallel_batches(batches: list[list[BatchJob]], workers: int, setup: MatchSetup) -> Iterator[list[FileResult]]:
+    """Batches in worker processes; if one dies, the files not yet done are retried one by one."""
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(setup,)) as pool:
+            for results in pool.map(_batch_task, batches):
+                done += 1
+                yield results
+    except BrokenProcessPool:
+        singles = [[job] for batch in batches[done:] for job in batch]
+        yield from _isolated(singles, _batch_task,
+                             lambda batch, elapsed: _crashed_batch(batch, setup.timeout, elapsed), setup)
+
+
+def _batches(jobs: list[BatchJob], size: int) -> list[list[BatchJob]]:
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+
+
+def match_tree(root: Path, options: ScanOptions, plan: LeafPlan, progress: Progress | None = None,
+               prepared: Prepared | None = None) -> tuple[list[FileResult], list[tuple[str, str]]]:
+    """Per-file results for every discovered file, sorted by path, plus discovery warnings.
+
+    A file whose result is cached (same bytes, path, role and leaves) is not read further;
+    the others are extracted (or taken from the fact cache) and matched in batches, in
+    worker processes when there are enough of them.
+    """
+    prepared = prepared or prepare(root, options)
+    results_cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
+    results: dict[str, FileResult] = {}
+    todo: list[BatchJob] = []
+    total = len(prepared.files)
+    done = 0
+    for source, data, fact_key in prepared.files:
+        if results_cache is not None:
+            result_key = ResultCache.key(fact_key, source.path, source.role, plan.digest)
+            cached = results_cache.get(result_key, source.path, source.role, len(plan.leaves))
+            if cached is not None:
+                results[source.path] = cached
+                done += 1
+                if progress is not None and done % 50 == 0:
+                    progress(done, total)
+                continue
+        else:
+            result_key = ""
+        todo.append((source, data, fact_key, result_key))
+    setup = MatchSetup(plan=plan, max_nodes=options.max_yaml_nodes, timeout=options.parse_timeout,
+                       cache_dir=options.cache_dir)
+    workers = options.jobs or os.cpu_count() or 1
+    stream: Iterator[list[FileResult]]
+    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
+        size = max(4, min(BATCH_FILES, len(todo) // (workers * 4) or 1))
+        stream = _parallel_batches(_batches(todo, size), workers, setup)
+    else:
+        stream = (match_batch(batch, setup) for batch in _batches(todo, SERIAL_BATCH_FILES))
+    for batch_results in stream:
+        for result in batch_results:
+            results[result.path] = result
+        done += len(batch_results)
+        if progress is not None:
+            progress(done, total)
+    if progress is not None:
+        progress(total, total)
+    return [results[p] for p in sorted(results)], list(prepared.warnings)
+
+
 def report_key(prepared: Prepared, checklist: Checklist, options: ScanOptions) -> str:
     """Everything a report depends on: the tool, the checklist and rules as parsed, the limits,
     and every file's path, kind, role and content key (evidence lines come from the content)."""
@@ -296,16 +424,10 @@ def scan(root: Path, checklist: Checklist, options: ScanOptions | None = None,
             if progress is not None:
                 progress(len(prepared.files), len(prepared.files))
             return cached
-    files, warnings = extract_tree(root, options, progress, prepared)
-    store = None
-    if options.cache_dir is not None:
-        file_keys = {source.path: key for source, _data, key in prepared.files}
-        fingerprint = f"{engine_version()}|{checklist_fingerprint(checklist)}|" + repr(
-            (options.max_file_bytes, options.max_yaml_nodes, options.include, options.exclude))
-        store = LeafStore(store_path(options.cache_dir, root, fingerprint), file_keys, files)
-    report = evaluate(checklist, files, root, ".", warnings, leaf_source=store.hits if store else None)
-    if store is not None and not any(transient(f) for f in files):
-        store.save()
+    plan = LeafPlan(checklist, engine_version())
+    results, warnings = match_tree(root, options, plan, progress, prepared)
+    files = [r.light() for r in results]
+    report = evaluate(checklist, files, root, ".", warnings, leaf_source=plan.source(results))
     report.code_health = code_health(f for f in files if f.role == "runtime")
     if reports is not None and not any(transient(f) for f in files):
         reports.put(key, report)

@@ -32,8 +32,12 @@ def _report(root: Path, checklist: Checklist, cache: Path | None, jobs: int = 1)
 
 
 def _entries(cache: Path) -> list[Path]:
-    """Fact entries (whole reports live apart, under reports/)."""
-    return sorted(p for p in cache.glob("*/*.json") if p.parent.name != "reports")
+    """Fact entries (whole reports and per-file results live apart, under reports/ and results/)."""
+    return sorted(p for p in cache.glob("*/*.json") if p.parent.name not in ("reports", "results"))
+
+
+def _result_entries(cache: Path) -> list[Path]:
+    return sorted(cache.glob("results/*/*.json"))
 
 
 class _Counter:
@@ -76,14 +80,7 @@ def test_one_changed_file_is_the_only_one_extracted(project: Path, tmp_path: Pat
     assert warm == _report(project, checklist, None)
 
 
-@pytest.mark.parametrize("damage", ["corrupt", "truncated", "empty", "foreign", "malformed", "wrong-format"])
-def test_bad_entries_are_ignored_and_rebuilt(project: Path, tmp_path: Path, checklist: Checklist,
-                                             monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
-    cache = tmp_path / "cache"
-    cold = _Counter(monkeypatch)
-    expected = _report(project, checklist, cache)
-    monkeypatch.undo()
-    entries = _entries(cache)
+def _damage(entries: list[Path], damage: str, part: str) -> None:
     originals = {p: p.read_bytes() for p in entries}
     for i, path in enumerate(entries):
         raw = originals[path]
@@ -97,18 +94,46 @@ def test_bad_entries_are_ignored_and_rebuilt(project: Path, tmp_path: Path, chec
             path.write_bytes(originals[entries[(i + 1) % len(entries)]])
         elif damage == "malformed":
             entry = json.loads(raw)
-            entry["facts"] = [{"t": "call", "line": "one"}, "not a fact"]
+            if part == "facts":
+                entry["facts"] = [{"t": "call", "line": "one"}, "not a fact"]
+            else:
+                entry["result"]["hits"] = {"0": [["one", 1, 2]], "99999": []}
             path.write_text(json.dumps(entry))
         else:
             entry = json.loads(raw)
             entry["format"] = -1
-            entry["facts"] = []
+            entry["facts" if part == "facts" else "result"] = []
             path.write_text(json.dumps(entry))
-    shutil.rmtree(cache / "reports")  # make the scan read the damaged fact entries
+
+
+DAMAGES = ["corrupt", "truncated", "empty", "foreign", "malformed", "wrong-format"]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_bad_entries_are_ignored_and_rebuilt(project: Path, tmp_path: Path, checklist: Checklist,
+                                             monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    cache = tmp_path / "cache"
+    cold = _Counter(monkeypatch)
+    expected = _report(project, checklist, cache)
+    monkeypatch.undo()
+    _damage(_entries(cache), damage, "facts")
+    _damage(_result_entries(cache), damage, "results")
+    shutil.rmtree(cache / "reports")  # make the scan read the damaged entries
     counter = _Counter(monkeypatch)
     assert _report(project, checklist, cache) == expected
     assert counter.paths == cold.paths  # nothing damaged was trusted
-    assert {p: p.read_bytes() for p in _entries(cache)} == originals  # and every entry was rebuilt
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_bad_results_are_rebuilt_from_the_cached_facts(project: Path, tmp_path: Path, checklist: Checklist,
+                                                       monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    cache = tmp_path / "cache"
+    expected = _report(project, checklist, cache)
+    _damage(_result_entries(cache), damage, "results")
+    shutil.rmtree(cache / "reports")
+    counter = _Counter(monkeypatch)
+    assert _report(project, checklist, cache) == expected
+    assert counter.paths == []  # the facts were sound: matched again, not extracted again
 
 
 def test_a_forged_entry_under_a_wrong_key_is_not_used(tmp_path: Path) -> None:
@@ -199,7 +224,7 @@ def test_incremental_evaluation_matches_a_full_one_when_files_change_and_vanish(
         project: Path, tmp_path: Path, checklist: Checklist) -> None:
     cache = tmp_path / "cache"
     _report(project, checklist, cache)
-    assert list((cache / "leaves").glob("*.json"))  # the kept matcher hits of this tree
+    assert _result_entries(cache)  # the kept per-file matcher hits
     (project / "app" / "backup.py").unlink()  # evidence for the backup items disappears
     (project / "app" / "extra_pool.py").write_text(
         "import sqlalchemy\nengine = sqlalchemy.create_engine('sqlite://', pool_pre_ping=True)\n")

@@ -1,0 +1,79 @@
+"""Leaves matched file by file, in batches, give what matchers over the whole tree give."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from auditor.evaluate import evaluate
+from auditor.index import FactIndex
+from auditor.leaves import FileResult, LeafPlan
+from auditor.matchers import MATCHERS
+from auditor.render.jsonout import render_json
+from auditor.rules import Checklist
+from auditor.scan import ScanOptions, extract_tree, scan
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def files() -> list:
+    found, _ = extract_tree(FIXTURES / "reference-service", ScanOptions(jobs=1))
+    return found
+
+
+def test_plan_holds_each_distinct_leaf_once(checklist: Checklist) -> None:
+    plan = LeafPlan(checklist)
+    assert len(plan.leaves) == len(set(plan.keys)) > 500
+    assert plan.keys == sorted(plan.keys)
+    assert LeafPlan(checklist).digest == plan.digest
+    assert LeafPlan(checklist, "other engine").digest != plan.digest
+
+
+@pytest.mark.parametrize("batch", [1, 7, 1000])
+def test_batched_hits_combine_to_the_whole_tree_hits(checklist: Checklist, files: list, batch: int) -> None:
+    plan = LeafPlan(checklist)
+    results: list[FileResult] = []
+    for start in range(0, len(files), batch):
+        results.extend(plan.match(files[start:start + batch]))
+    combined = plan.source(results)
+    index = FactIndex(files)
+    matched_somewhere = 0
+    for op, params in plan.leaves:
+        whole = MATCHERS[op][1](params, index)
+        assert Counter(combined(op, params)) == Counter(whole), f"{op} {params}"
+        matched_somewhere += bool(whole)
+    assert matched_somewhere > 300  # the comparison covers leaves that hit, not only empty ones
+
+
+def test_scan_report_equals_evaluation_over_all_facts(checklist: Checklist, files: list) -> None:
+    root = FIXTURES / "reference-service"
+    direct = evaluate(checklist, files, root, ".", [])
+    from auditor.codehealth import code_health
+
+    direct.code_health = code_health(f for f in files if f.role == "runtime")
+    assert render_json(scan(root, checklist, ScanOptions(jobs=1))) == render_json(direct)
+    assert render_json(scan(root, checklist, ScanOptions(jobs=2))) == render_json(direct)
+
+
+def test_results_round_trip_through_json_and_reject_bad_shapes(checklist: Checklist, files: list) -> None:
+    plan = LeafPlan(checklist)
+    for result in plan.match(files):
+        back = FileResult.from_json(result.path, result.role, result.to_json(), len(plan.leaves))
+        assert back == result
+    good = plan.match(files[:1])[0].to_json()
+    assert FileResult.from_json("x", "runtime", {**good, "hits": {"0": [[1, 2, 3]]}}, 10) is None
+    assert FileResult.from_json("x", "runtime", {**good, "hits": {"10": []}}, 10) is None
+    assert FileResult.from_json("x", "runtime", {**good, "health": [{"t": "call", "line": 1}]}, 10) is None
+    assert FileResult.from_json("x", "runtime", [], 10) is None
+
+
+def test_unknown_leaf_is_refused(checklist: Checklist) -> None:
+    plan = LeafPlan(checklist)
+    op, params = plan.leaves[0]
+    source = plan.source([])
+    assert source(op, params) == []
+    with pytest.raises(KeyError):
+        source(op, params.model_copy(update={"min_count": 97}))
