@@ -33,9 +33,21 @@ from auditor.index import FactIndex, Hit
 ROLES = ("runtime", "test", "docs")
 
 
+@lru_cache(maxsize=4096)
+def _regex(pattern: str) -> re.Pattern[str]:
+    """Compiled once per process: rule loading compiles each pattern to check it, matchers reuse it
+    (and worker processes forked after loading inherit it)."""
+    return re.compile(pattern)
+
+
+@lru_cache(maxsize=1024)
+def _flagged_regex(pattern: str, flags: int) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
 def _check_regex(value: str) -> str:
     try:
-        re.compile(value)
+        _regex(value)
     except re.error as exc:
         raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
     return value
@@ -105,10 +117,58 @@ def _glob_re(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
+class _GlobSet:
+    """A list of fnmatch globs (case-sensitive, whole name), tested as ``fnmatchcase`` would.
+
+    Most patterns are plain names, ``prefix*``, ``*suffix`` or ``*``: those are set and
+    ``str.startswith``/``endswith`` tests. Only the rest become one regex, compiled on first
+    use, so loading a checklist does not compile a regex per leaf. ``below`` also accepts a
+    name that starts with a pattern's text and one of these separators (``structlog`` ->
+    ``structlog.get_logger``).
+    """
+
+    def __init__(self, patterns: tuple[str, ...], below: str = "") -> None:
+        exact: set[str] = set()
+        prefixes: list[str] = []
+        suffixes: list[str] = []
+        complex_: list[str] = []
+        self.anything = False
+        for pattern in patterns:
+            head, star, tail = pattern.partition("*")
+            if not any(c in pattern for c in "*?["):
+                exact.add(pattern)
+            elif pattern == "*":
+                self.anything = True
+            elif star and not tail and not any(c in head for c in "?["):
+                prefixes.append(head)
+            elif star and not head and not any(c in tail for c in "*?["):
+                suffixes.append(tail)
+            else:
+                complex_.append(pattern)
+            prefixes.extend(pattern + sep for sep in below)  # below: the pattern's text, literally
+        self.exact = frozenset(exact)
+        self.prefixes = tuple(prefixes)
+        self.suffixes = tuple(suffixes)
+        self.complex = tuple(complex_)
+        self._regex: re.Pattern[str] | None = None
+
+    def match(self, name: str) -> bool | None:
+        """True when the name matches, else None (like ``re.Pattern.match``)."""
+        if (self.anything or name in self.exact or (self.prefixes and name.startswith(self.prefixes))
+                or (self.suffixes and name.endswith(self.suffixes))):
+            return True
+        if self.complex:
+            if self._regex is None:
+                self._regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in self.complex))
+            if self._regex.match(name) is not None:
+                return True
+        return None
+
+
 @lru_cache(maxsize=4096)
-def _names_re(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex for a list of fnmatch globs (same meaning as ``fnmatchcase`` on each)."""
-    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or r"(?!)")
+def _names_re(patterns: tuple[str, ...]) -> _GlobSet:
+    """The glob set for a list of fnmatch globs (same meaning as ``fnmatchcase`` on each)."""
+    return _GlobSet(patterns)
 
 
 def name_matches(name: str | None, patterns: Iterable[str]) -> bool:
@@ -118,10 +178,9 @@ def name_matches(name: str | None, patterns: Iterable[str]) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _below_re(patterns: tuple[str, ...], separators: str) -> re.Pattern[str]:
+def _below_re(patterns: tuple[str, ...], separators: str) -> _GlobSet:
     """A glob's match, or a name that starts with a pattern and one of ``separators``."""
-    parts = [f"(?:{fnmatch.translate(p)})|(?:{re.escape(p)}[{re.escape(separators)}])" for p in patterns]
-    return re.compile("|".join(parts) or r"(?!)")
+    return _GlobSet(patterns, separators)
 
 
 def _below_accept(patterns: list[str], separators: str, empty: bool = False) -> Callable[[Any], bool]:
@@ -146,11 +205,6 @@ def path_matches(path: str, patterns: Iterable[str]) -> bool:
 
 def key_matches(key: str, pattern: str) -> bool:
     return bool(_glob_re(pattern).match(key))
-
-
-@lru_cache(maxsize=4096)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 def value_texts(value: Any) -> list[str]:
@@ -649,7 +703,7 @@ class TextParams(Params):
 
 def match_text(p: TextParams, index: FactIndex) -> list[Hit]:
     flags = re.M | (re.I if p.ignore_case else 0)
-    regex = re.compile(p.pattern, flags)
+    regex = _flagged_regex(p.pattern, flags)
     kinds = frozenset(p.kind) if p.kind else None
     hits = []
     for file in index.iter_files(p.roles(), kinds):
@@ -800,7 +854,7 @@ def run_matcher(name: str, params: Params, index: FactIndex, raw: list[Hit] | No
     """Run one matcher and apply the common file/min_count/distinct options.
 
     Every matcher is file-local (a file's hits depend on that file's facts only); ``raw``
-    passes hits gathered elsewhere (see ``auditor.incremental``) instead of running it."""
+    passes hits gathered elsewhere (per file, see ``auditor.leaves``) instead of running it."""
     hits = MATCHERS[name][1](params, index) if raw is None else raw
     if params.file and name not in ("config.key", "text.match"):
         hits = [h for h in hits if path_matches(h.path, params.file)]
