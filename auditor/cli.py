@@ -31,7 +31,7 @@ from auditor.scan import ScanOptions, scan
 
 
 def load_selected_checklist(checklist: str | None, rules: tuple[str, ...],
-                            select: str | None = None) -> Checklist:
+                            select: str | None = None, cache_dir: Path | None = None) -> Checklist:
     default_checklist, default_rules = default_paths()
     checklist_path = Path(checklist) if checklist else default_checklist
     rule_paths: list[Path] = []
@@ -49,7 +49,7 @@ def load_selected_checklist(checklist: str | None, rules: tuple[str, ...],
     else:
         rule_paths = default_rules
     chosen = [s.strip() for s in select.split(",") if s.strip()] if select else None
-    return load_checklist(checklist_path, rule_paths, select=chosen)
+    return load_checklist(checklist_path, rule_paths, select=chosen, cache_dir=cache_dir)
 
 
 class AuditorGroup(click.Group):

@@ -27,7 +27,7 @@ from auditor.model import Report
 from auditor.rules import Checklist, default_paths
 from auditor.scan import DEFAULT_MAX_YAML_NODES, DEFAULT_PARSE_TIMEOUT, Progress, ScanOptions, scan
 
-ChecklistLoader = Callable[[str | None, tuple[str, ...], str | None], Checklist]
+ChecklistLoader = Callable[[str | None, tuple[str, ...], str | None, Path | None], Checklist]
 
 
 @dataclass
@@ -103,7 +103,7 @@ def load_for_scan(req: ScanRequest,
     chosen = selected_items(ids, select or cfg.select, ignore or cfg.ignore)
     if chosen is not None and not chosen:
         raise ConfigError(f"{loaded.source or 'select/ignore'}: select and ignore leave no item to evaluate")
-    cl = loader(checklist, rules, ",".join(chosen) if chosen is not None else None)
+    cl = loader(checklist, rules, ",".join(chosen) if chosen is not None else None, req.cache_dir)
     if cfg.severity:
         sections = [s.model_copy(update={"items": [i.model_copy(update={"severity": cfg.severity.get(i.id, i.severity)})
                                                    for i in s.items]}) for s in cl.spec.sections]

@@ -188,6 +188,37 @@ def _parse_outcome(outcome: Outcome | None, name: str, marks: Marks, path: tuple
 
 
 def load_rule_files(
+    paths: list[Path], display_root: Path | None = None, cache_dir: Path | None = None,
+) -> tuple[dict[str, Rule], dict[str, Condition]]:
+    """Parse rule files; with ``cache_dir``, files unchanged since they were last parsed are
+    rebuilt from the cache (see ``auditor.rulecache``). Errors are the same either way."""
+    if cache_dir is None:
+        return _load_rule_files(paths, display_root)
+    from auditor.rulecache import RuleFileCache
+
+    store = RuleFileCache(cache_dir)
+    rules: dict[str, Rule] = {}
+    conditions: dict[str, Condition] = {}
+    for path in paths:
+        name = _display(path, display_root)
+        try:
+            key = store.key(path.read_bytes(), name)
+        except OSError:
+            return _load_rule_files(paths, display_root)  # reports the unreadable file
+        cached = store.get(key)
+        if cached is None:
+            file_rules, file_conditions = _load_rule_files([path], display_root)
+            store.put(key, list(file_rules.values()), file_conditions)
+            cached = list(file_rules.values()), file_conditions
+        file_rule_list, file_conditions = cached
+        if any(r.id in rules for r in file_rule_list) or any(c in conditions for c in file_conditions):
+            return _load_rule_files(paths, display_root)  # reports the duplicate with its line
+        rules.update((r.id, r) for r in file_rule_list)
+        conditions.update(file_conditions)
+    return rules, conditions
+
+
+def _load_rule_files(
     paths: list[Path], display_root: Path | None = None
 ) -> tuple[dict[str, Rule], dict[str, Condition]]:
     rules: dict[str, Rule] = {}
@@ -245,10 +276,11 @@ def _check_refs(cond: Condition, conditions: dict[str, Condition], where_text: s
 
 
 def load_checklist(checklist_path: Path, rule_paths: list[Path], display_root: Path | None = None,
-                   select: list[str] | None = None) -> Checklist:
+                   select: list[str] | None = None, cache_dir: Path | None = None) -> Checklist:
     """Load and validate a checklist and its rule files; ConfigError names file:line:col.
 
     ``select`` keeps only the named items or sections (by id); the others are not validated.
+    ``cache_dir``: where parsed rule files are kept between runs (None: parse every file).
     """
     name = _display(checklist_path, display_root)
     data, marks = load_yaml_with_marks(checklist_path, name)
@@ -272,7 +304,7 @@ def load_checklist(checklist_path: Path, rule_paths: list[Path], display_root: P
             if keep:
                 sections.append(section.model_copy(update={"items": keep}))
         spec = spec.model_copy(update={"sections": sections})
-    rules, conditions = load_rule_files(rule_paths, display_root)
+    rules, conditions = load_rule_files(rule_paths, display_root, cache_dir)
     seen: set[str] = set()
     for si, section in enumerate(spec.sections):
         for ii, item in enumerate(section.items):
