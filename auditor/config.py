@@ -272,7 +272,8 @@ class ChecklistIds:
 def checklist_ids(checklist_path: Path) -> ChecklistIds:
     """Item and section ids of a checklist file, without loading its rules."""
     try:
-        data = yaml.safe_load(checklist_path.read_text(encoding="utf-8"))
+        data = yaml.load(checklist_path.read_text(encoding="utf-8"),
+                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         spec = ChecklistSpec.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError):
         return ChecklistIds([], [], {})  # the full load reports the problem with its line

@@ -131,6 +131,8 @@ def kind_of(rel: str) -> str | None:
         return "conf"
     if lower in ("makefile", "justfile", "pipfile", "jenkinsfile", "tiltfile") or lower.startswith("procfile"):
         return "text"
+    if suffix in (".js", ".mjs", ".css") and (".min." in lower or lower.endswith(("-min.js", ".bundle.js"))):
+        return None  # minified or bundled assets are build output, never the team's own evidence
     if suffix in (".sh", ".bash", ".tf", ".hcl", ".jmx", ".js", ".ts", ".sql", ".cron", ".service", ".txt",
                   ".properties"):
         return "text"
