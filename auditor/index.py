@@ -61,6 +61,8 @@ class FactIndex:
 
         ``accept`` runs once per distinct value, not once per fact: the same names and
         strings recur across a repository, and matchers test many globs or regexes on each.
+        An ``accept`` with a ``select(values)`` attribute (the set of values it accepts) is
+        asked once for all of them; it must agree with ``accept`` on every value.
         """
         entries = self.facts(t, roles, kinds)
         gkey = (t, roles, kinds, field)
@@ -74,9 +76,14 @@ class FactIndex:
                 groups[value].append(i)
             self._groups[gkey] = groups
         chosen: list[int] = []
-        for value, positions in groups.items():
-            if accept(value):
-                chosen.extend(positions)
+        select = getattr(accept, "select", None)  # accepts values in bulk (see matchers._GlobSet)
+        if select is not None:
+            for value in select(groups.keys()):
+                chosen.extend(groups[value])
+        else:
+            for value, positions in groups.items():
+                if accept(value):
+                    chosen.extend(positions)
         if len(chosen) == len(entries):
             return entries
         chosen.sort()

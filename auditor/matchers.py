@@ -152,16 +152,34 @@ class _GlobSet:
         self.complex = tuple(complex_)
         self._regex: re.Pattern[str] | None = None
 
+    def select(self, values: Iterable[Any], empty: bool = True) -> set[str]:
+        """The values (of many) that are names this set matches: one C-level pass per kind of
+        pattern instead of a call per value. Non-strings never match; "" only when ``empty``."""
+        names = [v for v in values if isinstance(v, str) and (empty or v)]
+        if self.anything:
+            return set(names)
+        out = set(self.exact.intersection(names))
+        if self.prefixes:
+            out.update(v for v in names if v.startswith(self.prefixes))
+        if self.suffixes:
+            out.update(v for v in names if v.endswith(self.suffixes))
+        if self.complex:
+            regex = self._complex_regex()
+            out.update(v for v in names if regex.match(v) is not None)
+        return out
+
+    def _complex_regex(self) -> re.Pattern[str]:
+        if self._regex is None:
+            self._regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in self.complex))
+        return self._regex
+
     def match(self, name: str) -> bool | None:
         """True when the name matches, else None (like ``re.Pattern.match``)."""
         if (self.anything or name in self.exact or (self.prefixes and name.startswith(self.prefixes))
                 or (self.suffixes and name.endswith(self.suffixes))):
             return True
-        if self.complex:
-            if self._regex is None:
-                self._regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in self.complex))
-            if self._regex.match(name) is not None:
-                return True
+        if self.complex and self._complex_regex().match(name) is not None:
+            return True
         return None
 
 
@@ -191,6 +209,7 @@ def _below_accept(patterns: list[str], separators: str, empty: bool = False) -> 
     def accept(name: Any) -> bool:
         return isinstance(name, str) and (empty or bool(name)) and regex.match(name) is not None
 
+    accept.select = lambda values: regex.select(values, empty)  # type: ignore[attr-defined]
     return accept
 
 
@@ -251,6 +270,7 @@ def _name_accept(patterns: list[str]) -> Callable[[Any], bool]:
     def accept(name: Any) -> bool:
         return isinstance(name, str) and bool(name) and regex.match(name) is not None
 
+    accept.select = lambda values: regex.select(values, False)  # type: ignore[attr-defined]
     return accept
 
 
@@ -284,8 +304,7 @@ class CallParams(Params):
 
 
 def _call_like(p: CallParams, fact: Fact) -> str | None:
-    if not name_matches(fact["name"], p.name):
-        return None
+    """The hit's key when the call's arguments satisfy ``p`` (its name has matched already)."""
     key = fact["name"]
     kw = fact.get("kw", {})
     if p.kwargs:
