@@ -67,7 +67,7 @@ def _as_list(value: Any) -> Any:
 class Params(BaseModel):
     """Options shared by every matcher."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     role: list[str] = Field(default_factory=lambda: ["runtime"])
     file: list[str] = Field(default_factory=list)

@@ -7,9 +7,10 @@ Jinja2's autoescape; the page loads nothing from the network (a Content-Security
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 from auditor.model import Report
 from auditor.render.common import STATUS_LABEL, clean, evidence_url, tallies
@@ -26,6 +27,8 @@ COLOURS = {"implemented": "#1a7f37", "partial": "#b7791f", "missing": "#cf222e",
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The Jinja2 environment for ``reports/``: autoescape always on, undefined names are errors."""
+    import jinja2  # imported for HTML reports only: every other run skips its import time
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir() / "reports")),
         autoescape=True,
