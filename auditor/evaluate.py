@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from auditor import __version__
 from auditor.facts import FileFacts
@@ -83,23 +85,19 @@ class Evaluator:
                     for h in run_matcher(cond.op, cond.params, self.index)]
         return bool(hits), hits
 
-    def _group(self, hit: Hit, within: str) -> tuple[str, str]:
-        if within == "line":
-            return (hit.path, str(hit.line))
-        return (hit.path, hit.scope if within == "scope" else "")
-
     def _all_within(self, cond: Condition) -> tuple[bool, list[Hit]]:
         """Every child holds inside one group (file, function/class scope, or source line)."""
-        groups: set[tuple[str, str]] | None = None
-        excluded: set[tuple[str, str]] = set()
+        group = _GROUP_KEYS[cond.within]
+        groups: set[Any] | None = None
+        excluded: set[Any] = set()
         positive_hits: list[list[Hit]] = []
         for child in cond.children:
             if child.op == "not":
                 _, inner = self.run(child.children[0])
-                excluded |= {self._group(h, cond.within) for h in inner}
+                excluded.update(map(group, inner))
                 continue
             _, hits = self.run(child)
-            keys = {self._group(h, cond.within) for h in hits}
+            keys = set(map(group, hits))
             groups = keys if groups is None else groups & keys
             positive_hits.append(hits)
         if groups is None:
@@ -107,8 +105,14 @@ class Evaluator:
         groups -= excluded
         if not groups:
             return False, []
-        out = [h for hits in positive_hits for h in hits if self._group(h, cond.within) in groups]
+        out = [h for hits in positive_hits for h in hits if group(h) in groups]
         return True, out
+
+
+# The group a hit falls in for all-within: its file, its (file, scope) or its (file, line).
+_GROUP_KEYS: dict[str, Callable[[Hit], Any]] = {
+    "file": itemgetter(0), "scope": itemgetter(0, 3), "line": itemgetter(0, 1),
+}
 
 
 def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from auditor.facts import Fact, FileFacts
 
+T = TypeVar("T")
 
-@dataclass(frozen=True)
-class Hit:
+
+class Hit(NamedTuple):
     """One place where a matcher matched: file, 1-based line, the matched value, scope, and
-    which leaf condition of the rule matched (set by the evaluator, used to pick evidence)."""
+    which leaf condition of the rule matched (set by the evaluator, used to pick evidence).
+    A named tuple: scans build hundreds of thousands, and it builds in a third of the time
+    of a frozen dataclass."""
 
     path: str
     line: int
@@ -36,6 +38,7 @@ class FactIndex:
                              list[tuple[FileFacts, Fact]]] = {}
         self._groups: dict[tuple[str, frozenset[str] | None, frozenset[str] | None, str],
                            dict[Any, list[int]]] = {}
+        self._derived: dict[tuple[Any, ...], Any] = {}
 
     def facts(self, t: str, roles: frozenset[str] | None = None,
               kinds: frozenset[str] | None = None) -> list[tuple[FileFacts, Fact]]:
@@ -88,6 +91,12 @@ class FactIndex:
             return entries
         chosen.sort()
         return [entries[i] for i in chosen]
+
+    def derived(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+        """A value computed once per index from its facts (matchers share lookups this way)."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
 
     def iter_files(self, roles: frozenset[str] | None = None,
                    kinds: frozenset[str] | None = None) -> Iterator[FileFacts]:

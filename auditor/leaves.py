@@ -62,14 +62,12 @@ class FileResult:
             return None
         parsed: dict[int, list[Row]] = {}
         for leaf, rows in hits.items():
-            if not (isinstance(leaf, str) and leaf.isdigit() and int(leaf) < leaves and isinstance(rows, list)):
+            if not (isinstance(leaf, str) and leaf.isdigit() and int(leaf) < leaves and type(rows) is list):
                 return None
-            out: list[Row] = []
-            for row in rows:
-                if not (isinstance(row, list) and len(row) == 3 and isinstance(row[0], int)
-                        and isinstance(row[1], str) and isinstance(row[2], str)):
-                    return None
-                out.append((row[0], row[1], row[2]))
+            out = [tuple(row) for row in rows if type(row) is list and len(row) == 3 and type(row[0]) is int
+                   and type(row[1]) is str and type(row[2]) is str]
+            if len(out) != len(rows):
+                return None
             parsed[int(leaf)] = out
         return cls(path=path, kind=kind, role=role, warnings=warnings, health=health, hits=parsed)
 

@@ -513,12 +513,21 @@ def _has_variable_field(fact: Fact) -> bool:
     return any(not _CONSTANT_NAME.fullmatch(name) for name in fact.get("fields", []))
 
 
+def _regex_accept(find: Callable[[str], Any]) -> Callable[[Any], bool]:
+    """Accepts strings ``find`` (a compiled pattern's search or fullmatch) finds something in;
+    ``select`` takes many values at once (see ``FactIndex.facts_where``)."""
+
+    def accept(value: Any) -> bool:
+        return isinstance(value, str) and find(value) is not None
+
+    accept.select = lambda values: {v for v in values if isinstance(v, str) and find(v) is not None}  # type: ignore[attr-defined]
+    return accept
+
+
 def match_string(p: StringParams, index: FactIndex) -> list[Hit]:
     regex = _regex(p.pattern)
     hits = []
-    def accept(value: Any) -> bool:
-        return isinstance(value, str) and regex.search(value) is not None
-
+    accept = _regex_accept(regex.search)
     for file, fact in index.facts_where("string", "value", accept, p.roles(), _PY):
         if p.fstring is not None and bool(fact.get("fstring")) != p.fstring:
             continue
@@ -539,30 +548,33 @@ class UsesParams(Params):
     _n = field_validator("name", mode="before")(_names)
 
 
+def _typing_uses(index: FactIndex, roles: frozenset[str] | None) -> dict[str, list[tuple[str, int, str]]]:
+    """Names used as a base class, a parameter annotation or a caught type, with their places."""
+    sites: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+    for file, fact in index.facts("class", roles, _PY):
+        for base in fact["bases"]:
+            sites[base].append((file.path, fact["line"], fact["scope"]))
+    for file, fact in index.facts("function", roles, _PY):
+        for param in fact["params"]:
+            for name in param["ann"]:
+                sites[name].append((file.path, fact["line"], fact["scope"]))
+    for file, fact in index.facts("except", roles, _PY):
+        for name in fact["types"]:
+            sites[name].append((file.path, fact["line"], fact["scope"]))
+    return sites
+
+
 def match_uses(p: UsesParams, index: FactIndex) -> list[Hit]:
     hits = []
     roles = p.roles()
-    py = frozenset({"python"})
-
     ok = _below_accept(p.name, ".(")
-
     for t in ("call", "ref", "decorator"):
-        for file, fact in index.facts_where(t, "name", ok, roles, py):
+        for file, fact in index.facts_where(t, "name", ok, roles, _PY):
             hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
-    for file, fact in index.facts("class", roles, py):
-        for base in fact["bases"]:
-            if ok(base):
-                hits.append(Hit(file.path, fact["line"], base, fact["scope"]))
-    for file, fact in index.facts("function", roles, py):
-        for param in fact["params"]:
-            for name in param["ann"]:
-                if ok(name):
-                    hits.append(Hit(file.path, fact["line"], name, fact["scope"]))
-    for file, fact in index.facts("except", roles, py):
-        for name in fact["types"]:
-            if ok(name):
-                hits.append(Hit(file.path, fact["line"], name, fact["scope"]))
-    return hits
+    sites = index.derived(("uses", roles), lambda: _typing_uses(index, roles))
+    typed = [Hit(path, line, name, scope) for name in ok.select(sites) for path, line, scope in sites[name]]  # type: ignore[attr-defined]
+    typed.sort(key=lambda h: (h.path, h.line, h.key))
+    return hits + typed
 
 
 class AssignParams(Params):
@@ -576,8 +588,7 @@ class AssignParams(Params):
 
 
 def _fullmatch(pattern: str) -> Callable[[Any], bool]:
-    regex = _regex(pattern)
-    return lambda text: isinstance(text, str) and regex.fullmatch(text) is not None
+    return _regex_accept(_regex(pattern).fullmatch)
 
 
 def _value_key(value: Any, pattern: str | None, default: str) -> str | None:
