@@ -9,6 +9,7 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 from auditor.baseline import DEFAULT_BASELINE, Baseline, load_baseline
@@ -89,6 +90,14 @@ def _check_flag(flag: str, values: list[str], valid: list[str]) -> None:
 def load_for_scan(req: ScanRequest,
                   loader: ChecklistLoader) -> tuple[LoadedConfig, Checklist, ChecklistIds, ScanOptions]:
     """Config, the selected checklist with severity overrides, its ids and the scan options."""
+    loaded, ids, options, load = prepare_scan(req, loader)
+    return loaded, load(), ids, options
+
+
+def prepare_scan(req: ScanRequest, loader: ChecklistLoader
+                 ) -> tuple[LoadedConfig, ChecklistIds, ScanOptions, Callable[[], Checklist]]:
+    """Like :func:`load_for_scan`, with the checklist as a function that loads it on first call
+    (so a scan can start its workers first); the config and the ids it names are checked now."""
     if not req.path.is_dir():
         raise AuditorError(f"{req.path}: not a directory" if req.path.exists() else f"{req.path}: no such directory")
     loaded = load_config(req.path, req.config)
@@ -103,16 +112,22 @@ def load_for_scan(req: ScanRequest,
     chosen = selected_items(ids, select or cfg.select, ignore or cfg.ignore)
     if chosen is not None and not chosen:
         raise ConfigError(f"{loaded.source or 'select/ignore'}: select and ignore leave no item to evaluate")
-    cl = loader(checklist, rules, ",".join(chosen) if chosen is not None else None, req.cache_dir)
-    if cfg.severity:
-        sections = [s.model_copy(update={"items": [i.model_copy(update={"severity": cfg.severity.get(i.id, i.severity)})
-                                                   for i in s.items]}) for s in cl.spec.sections]
-        cl.spec = cl.spec.model_copy(update={"sections": sections})
+
+    @cache
+    def load() -> Checklist:
+        cl = loader(checklist, rules, ",".join(chosen) if chosen is not None else None, req.cache_dir)
+        if cfg.severity:
+            severity = cfg.severity
+            sections = [s.model_copy(update={"items": [i.model_copy(update={"severity": severity.get(i.id, i.severity)})
+                                                       for i in s.items]}) for s in cl.spec.sections]
+            cl.spec = cl.spec.model_copy(update={"sections": sections})
+        return cl
+
     options = ScanOptions(max_file_bytes=req.max_file_size, jobs=req.jobs, cache_dir=req.cache_dir,
                           max_yaml_nodes=req.max_yaml_nodes, parse_timeout=req.parse_timeout,
                           include=list(req.include) or list(cfg.include),
                           exclude=list(req.exclude) or list(cfg.exclude))
-    return loaded, cl, ids, options
+    return loaded, ids, options, load
 
 
 def policy_for(req: ScanRequest, loaded: LoadedConfig, ids: ChecklistIds) -> GatePolicy:
@@ -133,7 +148,7 @@ def policy_for(req: ScanRequest, loaded: LoadedConfig, ids: ChecklistIds) -> Gat
 
 def run_scan(req: ScanRequest, loader: ChecklistLoader, progress: Progress | None = None) -> ScanRun:
     """Scan, apply waivers (marked in the report) and check the gate."""
-    loaded, cl, ids, options = load_for_scan(req, loader)
+    loaded, ids, options, load = prepare_scan(req, loader)
     policy = policy_for(req, loaded, ids)
     for entry in policy.fail_on:
         try:
@@ -142,7 +157,8 @@ def run_scan(req: ScanRequest, loader: ChecklistLoader, progress: Progress | Non
             raise AuditorError(str(exc)) from None
     baseline_path = req.baseline or (loaded.resolve(loaded.config.baseline) if loaded.config.baseline else None)
     baseline: Baseline | None = load_baseline(baseline_path) if baseline_path is not None else None
-    report = scan(req.path, cl, options, progress)
+    report = scan(req.path, load, options, progress)
+    cl = load()
     today = req.today or date.today()
     waiver_failures = apply_waivers(report, loaded.config.waivers, today, ids.items, loaded.source or "config")
     result = check_gate(report, policy, ids.section_of, baseline, waiver_failures)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any
 
 from auditor import __version__
 from auditor.cache import FactCache, ReportCache, ResultCache, engine_version, entry_key, extractor_version
@@ -27,6 +25,7 @@ from auditor.facts.pyast import cache_salt
 from auditor.leaves import FileResult, LeafPlan
 from auditor.model import Report
 from auditor.rules import Checklist, checklist_fingerprint
+from auditor.workers import WorkerPool, in_workers
 
 PARALLEL_THRESHOLD = 40
 REPORT_FORMAT = 1
@@ -137,13 +136,6 @@ def transient(facts: FileFacts) -> bool:
     return any(marker in w for w in facts.warnings for marker in TRANSIENT)
 
 
-def _worker_init(setup: MatchSetup | None = None) -> None:
-    signal.signal(signal.SIGPROF, signal.SIG_DFL)  # the hard limit ends the worker
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    global _SETUP
-    _SETUP = setup
-
-
 def _pool_job(job: Job) -> FileFacts:
     return extract_job(job, hard=True)
 
@@ -156,41 +148,10 @@ def _crash_warning(source: SourceFile, seconds: float, elapsed: float) -> FileFa
     return FileFacts(path=source.path, kind=source.kind, role=source.role, warnings=[reason])
 
 
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def _isolated(tasks: list[T], fn: Callable[[T], R], crashed: Callable[[T, float], R],
-              setup: MatchSetup | None = None) -> Iterator[R]:
-    """One task at a time in a one-worker pool, so a crash is pinned on the file that caused it."""
-    pool: ProcessPoolExecutor | None = None
-    try:
-        for task in tasks:
-            if pool is None:
-                pool = ProcessPoolExecutor(max_workers=1, initializer=_worker_init, initargs=(setup,))
-            start = time.monotonic()
-            try:
-                yield pool.submit(fn, task).result()
-            except BrokenProcessPool:
-                yield crashed(task, time.monotonic() - start)
-                pool.shutdown(wait=True)
-                pool = None
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
-
-
 def _parallel(todo: list[Job], workers: int) -> Iterator[FileFacts]:
     """Extract in worker processes; if one dies, the files not yet done are retried one by one."""
-    done = 0
-    try:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
-            for ff in pool.map(_pool_job, todo, chunksize=8):
-                done += 1
-                yield ff
-    except BrokenProcessPool:
-        yield from _isolated(todo[done:], _pool_job,
-                             lambda job, elapsed: _crash_warning(job[0], job[3], elapsed))
+    return in_workers(todo, _pool_job, workers, lambda rest: rest,
+                      lambda job, elapsed: _crash_warning(job[0], job[3], elapsed))
 
 
 def _with_text(facts: FileFacts, data: bytes) -> FileFacts:
@@ -282,15 +243,17 @@ class MatchSetup:
     cache_dir: Path | None
 
 
-_SETUP: MatchSetup | None = None
-"""The setup of this worker process (set by the pool's initializer)."""
-
 BatchJob = tuple[SourceFile, bytes, str, str]
 """A file to match: source, bytes, fact cache key and result cache key ("" without a cache)."""
+BatchTask = tuple[str, bytes, list[BatchJob]]
+"""Work for a worker: the setup's digest, the pickled setup (unpickled once per worker) and files."""
 BATCH_FILES = 24
 """Files per worker task: leaves run once per batch, so bigger batches cost less matching."""
 SERIAL_BATCH_FILES = 250
 """Files matched at once in the main process: bounds the facts held at one time."""
+
+_WORKER_SETUP: dict[str, MatchSetup] = {}
+"""The setup this worker process last received, by digest."""
 
 
 def match_batch(batch: list[BatchJob], setup: MatchSetup, hard: bool = False) -> list[FileResult]:
@@ -317,29 +280,31 @@ def match_batch(batch: list[BatchJob], setup: MatchSetup, hard: bool = False) ->
     return results
 
 
-def _batch_task(batch: list[BatchJob]) -> list[FileResult]:
-    assert _SETUP is not None, "worker started without a setup"
-    return match_batch(batch, _SETUP, hard=True)
+def _batch_task(task: BatchTask) -> list[FileResult]:
+    digest, blob, batch = task
+    setup = _WORKER_SETUP.get(digest)
+    if setup is None:
+        setup = pickle.loads(blob)  # made by this scan's main process in memory, never read from disk
+        _WORKER_SETUP.clear()
+        _WORKER_SETUP[digest] = setup
+    return match_batch(batch, setup, hard=True)
 
 
-def _crashed_batch(batch: list[BatchJob], seconds: float, elapsed: float) -> list[FileResult]:
+def _crashed_batch(task: BatchTask, seconds: float, elapsed: float) -> list[FileResult]:
     """The result of a one-file batch whose worker died."""
-    ff = _crash_warning(batch[0][0], seconds, elapsed)
+    ff = _crash_warning(task[2][0][0], seconds, elapsed)
     return [FileResult(path=ff.path, kind=ff.kind, role=ff.role, warnings=ff.warnings)]
 
 
-def _parallel_batches(batches: list[list[BatchJob]], workers: int, setup: MatchSetup) -> Iterator[list[FileResult]]:
+def _parallel_batches(batches: list[list[BatchJob]], workers: int, setup: MatchSetup,
+                      pool: WorkerPool | None = None) -> Iterator[list[FileResult]]:
     """Batches in worker processes; if one dies, the files not yet done are retried one by one."""
-    done = 0
-    try:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(setup,)) as pool:
-            for results in pool.map(_batch_task, batches):
-                done += 1
-                yield results
-    except BrokenProcessPool:
-        singles = [[job] for batch in batches[done:] for job in batch]
-        yield from _isolated(singles, _batch_task,
-                             lambda batch, elapsed: _crashed_batch(batch, setup.timeout, elapsed), setup)
+    blob = pickle.dumps(setup)
+    digest = hashlib.sha256(blob).hexdigest()
+    tasks: list[BatchTask] = [(digest, blob, batch) for batch in batches]
+    return in_workers(tasks, _batch_task, workers,
+                      lambda rest: [(digest, blob, [job]) for _, _, batch in rest for job in batch],
+                      lambda task, elapsed: _crashed_batch(task, setup.timeout, elapsed), pool)
 
 
 def _batches(jobs: list[BatchJob], size: int) -> list[list[BatchJob]]:
@@ -347,12 +312,13 @@ def _batches(jobs: list[BatchJob], size: int) -> list[list[BatchJob]]:
 
 
 def match_tree(root: Path, options: ScanOptions, plan: LeafPlan, progress: Progress | None = None,
-               prepared: Prepared | None = None) -> tuple[list[FileResult], list[tuple[str, str]]]:
+               prepared: Prepared | None = None,
+               pool: WorkerPool | None = None) -> tuple[list[FileResult], list[tuple[str, str]]]:
     """Per-file results for every discovered file, sorted by path, plus discovery warnings.
 
     A file whose result is cached (same bytes, path, role and leaves) is not read further;
     the others are extracted (or taken from the fact cache) and matched in batches, in
-    worker processes when there are enough of them.
+    worker processes when there are enough of them (``pool``, when already started).
     """
     prepared = prepared or prepare(root, options)
     results_cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
@@ -379,7 +345,7 @@ def match_tree(root: Path, options: ScanOptions, plan: LeafPlan, progress: Progr
     stream: Iterator[list[FileResult]]
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
         size = max(4, min(BATCH_FILES, len(todo) // (workers * 4) or 1))
-        stream = _parallel_batches(_batches(todo, size), workers, setup)
+        stream = _parallel_batches(_batches(todo, size), workers, setup, pool)
     else:
         stream = (match_batch(batch, setup) for batch in _batches(todo, SERIAL_BATCH_FILES))
     for batch_results in stream:
@@ -407,9 +373,13 @@ def report_key(prepared: Prepared, checklist: Checklist, options: ScanOptions) -
     return digest.hexdigest()
 
 
-def scan(root: Path, checklist: Checklist, options: ScanOptions | None = None,
+def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: ScanOptions | None = None,
          progress: Progress | None = None) -> Report:
-    """Scan a repository statically; its code is never imported or run."""
+    """Scan a repository statically; its code is never imported or run.
+
+    ``checklist`` may be a function that loads it: without a cache, the worker processes are
+    then started first and import the extractors while the rules load.
+    """
     options = options or ScanOptions()
     if not root.exists():
         raise AuditorError(f"{root}: no such file or directory")
@@ -417,17 +387,26 @@ def scan(root: Path, checklist: Checklist, options: ScanOptions | None = None,
         raise AuditorError(f"{root}: not a directory")
     prepared = prepare(root, options)
     reports = ReportCache(options.cache_dir) if options.cache_dir is not None else None
-    key = report_key(prepared, checklist, options) if reports is not None else ""
-    if reports is not None:
-        cached = reports.get(key)
-        if cached is not None:
-            if progress is not None:
-                progress(len(prepared.files), len(prepared.files))
-            return cached
-    plan = LeafPlan(checklist, engine_version())
-    results, warnings = match_tree(root, options, plan, progress, prepared)
+    workers = options.jobs or os.cpu_count() or 1
+    pool = None
+    if reports is None and workers > 1 and len(prepared.files) >= PARALLEL_THRESHOLD:
+        pool = WorkerPool(workers)  # every file will be extracted: start the workers now
+    try:
+        loaded = checklist() if callable(checklist) else checklist
+        key = report_key(prepared, loaded, options) if reports is not None else ""
+        if reports is not None:
+            cached = reports.get(key)
+            if cached is not None:
+                if progress is not None:
+                    progress(len(prepared.files), len(prepared.files))
+                return cached
+        plan = LeafPlan(loaded, engine_version())
+        results, warnings = match_tree(root, options, plan, progress, prepared, pool)
+    finally:
+        if pool is not None:
+            pool.close()
     files = [r.light() for r in results]
-    report = evaluate(checklist, files, root, ".", warnings, leaf_source=plan.source(results))
+    report = evaluate(loaded, files, root, ".", warnings, leaf_source=plan.source(results))
     report.code_health = code_health(f for f in files if f.role == "runtime")
     if reports is not None and not any(transient(f) for f in files):
         reports.put(key, report)

@@ -61,3 +61,33 @@ def test_parallel_scan_fills_the_cache_like_a_serial_one(big_project: Path, tmp_
     entries = sorted(p.relative_to(par_cache) for p in par_cache.glob("*/*.json"))
     assert entries == sorted(p.relative_to(ser_cache) for p in ser_cache.glob("*/*.json"))
     assert render_json(scan(big_project, checklist, ScanOptions(jobs=2, cache_dir=par_cache))) == a
+
+
+def test_scan_with_a_checklist_loader_starts_workers_first(big_project: Path, checklist: Checklist,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    real_pool = auditor.scan.WorkerPool
+
+    class Recording(real_pool):  # type: ignore[misc, valid-type]
+        def __init__(self, workers: int) -> None:
+            events.append("pool")
+            super().__init__(workers)
+
+    def load() -> Checklist:
+        events.append("rules")
+        return checklist
+
+    monkeypatch.setattr(auditor.scan, "WorkerPool", Recording)
+    lazy = render_json(scan(big_project, load, ScanOptions(jobs=2)))
+    assert events == ["pool", "rules"]  # the workers warm up while the rules load
+    assert lazy == render_json(scan(big_project, checklist, ScanOptions(jobs=1)))
+
+
+def test_a_rules_error_after_the_workers_started_is_raised(big_project: Path) -> None:
+    from auditor.errors import ConfigError
+
+    def broken() -> Checklist:
+        raise ConfigError("rules/x.yaml:3:1: unknown matcher 'python.nothing'")
+
+    with pytest.raises(ConfigError, match="unknown matcher"):
+        scan(big_project, broken, ScanOptions(jobs=2))

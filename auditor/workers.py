@@ -1,0 +1,89 @@
+"""Worker processes for a scan: started early, warmed up, and a crash costs one file.
+
+A pool may be started before the main process has loaded the rules: its workers import the
+extractors (LibCST, bandit: half a second) meanwhile, and each task then carries what it
+needs. When a worker dies (a parser crash, the hard CPU limit), the tasks not yet done are
+run again one at a time in one-worker pools, so the crash is pinned on the file that caused
+it and every other file still gets its result.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def worker_init() -> None:
+    signal.signal(signal.SIGPROF, signal.SIG_DFL)  # the hard limit ends the worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def warm_up() -> None:
+    """Import what extraction needs, before the first file arrives."""
+    import auditor.facts.python  # noqa: F401 - LibCST
+    from auditor.facts.bandit import _setup
+
+    _setup()
+
+
+class WorkerPool:
+    """A process pool whose workers start (and import the extractors) as soon as it is made."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.executor = ProcessPoolExecutor(max_workers=workers, initializer=worker_init)
+        self._warming: list[Future[None]] = [self.executor.submit(warm_up) for _ in range(workers)]
+
+    def map(self, fn: Callable[[T], R], tasks: list[T]) -> Iterator[R]:
+        return self.executor.map(fn, tasks)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def isolated(tasks: list[T], fn: Callable[[T], R], crashed: Callable[[T, float], R]) -> Iterator[R]:
+    """One task at a time in a one-worker pool; a task whose worker dies gets ``crashed(task, seconds)``."""
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for task in tasks:
+            if pool is None:
+                pool = ProcessPoolExecutor(max_workers=1, initializer=worker_init)
+            start = time.monotonic()
+            try:
+                yield pool.submit(fn, task).result()
+            except BrokenProcessPool:
+                yield crashed(task, time.monotonic() - start)
+                pool.shutdown(wait=True)
+                pool = None
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+
+def in_workers(tasks: list[T], fn: Callable[[T], R], workers: int, retry: Callable[[list[T]], list[T]],
+               crashed: Callable[[T, float], R], pool: WorkerPool | None = None) -> Iterator[R]:
+    """``fn`` over the tasks in worker processes (``pool``, or a new one), results in task order.
+
+    If a worker dies, ``retry`` splits the tasks not yet done into one-file tasks, which run
+    :func:`isolated`.
+    """
+    done = 0
+    own = pool is None
+    pool = pool or WorkerPool(workers)
+    try:
+        for result in pool.map(fn, tasks):
+            done += 1
+            yield result
+    except BrokenProcessPool:
+        pool.close()
+        yield from isolated(retry(tasks[done:]), fn, crashed)
+    finally:
+        if own:
+            pool.close()
