@@ -5,6 +5,7 @@ Exit codes: 0 passed, 1 gate failed, 2 usage or config error, 3 internal error.
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,21 @@ class AuditorGroup(click.Group):
 @click.version_option(__version__, prog_name="auditor")
 def main() -> None:
     """Audit a Python web service against a production best-practices checklist."""
+
+
+def run() -> None:
+    """The ``auditor`` command: :func:`main` in a process of its own, with the GC tuned for it."""
+    tune_gc()
+    main()
+
+
+def tune_gc() -> None:
+    """Collect cyclic garbage less often, as mypy does: a scan allocates millions of small,
+    acyclic objects (facts, hits), and the default thresholds rescan them over and over
+    (a one-file re-scan of a 4,300-file tree: 4.9 s -> 3.2 s). Objects from the imports are
+    frozen out of collection, which also keeps forked workers from copying their pages."""
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 50)
 
 
 main.add_command(baseline_cmd)
@@ -241,4 +257,4 @@ def verify_cmd(document: Path, scan_path: Path, fix: bool, checklist: str | None
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -1,4 +1,5 @@
-"""Engine stages, one benchmark each: discover, extract Python, extract config, evaluate, render."""
+"""Engine stages, one benchmark each: discover, extract Python, extract config, match leaves,
+evaluate (over all facts, and over per-file results as a scan does), render."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from auditor.discover import discover
 from auditor.evaluate import evaluate
 from auditor.facts import FileFacts
 from auditor.facts.extract import extract_bytes
+from auditor.leaves import LeafPlan
 from auditor.render.jsonout import render_json
 from auditor.render.text import render_text
 from auditor.rules import Checklist
-from auditor.scan import ScanOptions, extract_tree
+from auditor.scan import BATCH_FILES, ScanOptions, extract_tree
 
 
 def _sources(root: Path, python: bool) -> list[tuple[Any, bytes]]:
@@ -46,6 +48,23 @@ def facts_of(tree: Path) -> list[FileFacts]:
 
 def test_evaluate(benchmark: Any, tree: Path, facts_of: list[FileFacts], checklist: Checklist) -> None:
     report = benchmark(evaluate, checklist, facts_of, tree)
+    assert report.items
+
+
+def test_match_leaves_in_batches(benchmark: Any, facts_of: list[FileFacts], checklist: Checklist) -> None:
+    """What a worker does after extracting a batch: every leaf condition over its files."""
+    plan = LeafPlan(checklist)
+    results = benchmark(lambda: [r for i in range(0, len(facts_of), BATCH_FILES)
+                                 for r in plan.match(facts_of[i:i + BATCH_FILES])])
+    assert any(r.hits for r in results)
+
+
+def test_evaluate_from_results(benchmark: Any, tree: Path, facts_of: list[FileFacts], checklist: Checklist) -> None:
+    """What the main process does once the workers are done: rules over per-file hits."""
+    plan = LeafPlan(checklist)
+    results = plan.match(facts_of)
+    light = [r.light() for r in results]
+    report = benchmark(lambda: evaluate(checklist, light, tree, leaf_source=plan.source(results)))
     assert report.items
 
 
