@@ -7,7 +7,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pathspec
 
@@ -75,7 +75,7 @@ class Discovery:
 
 def role_of(rel: str) -> str:
     """runtime, test or docs, per the checklist's ground rules."""
-    parts = PurePosixPath(rel).parts
+    parts = rel.split("/")
     name = parts[-1]
     dirs = [p.lower() for p in parts[:-1]]
     # tests.py / test.py: Django's runner collects test*.py (an app's tests.py is the convention)
@@ -90,13 +90,18 @@ def role_of(rel: str) -> str:
     return "runtime"
 
 
+def _suffix(name: str) -> str:
+    """``PurePosixPath(name).suffix``, without building a path object per file."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
 def kind_of(rel: str) -> str | None:
     """Classify a file by its path; None for files no extractor reads."""
-    p = PurePosixPath(rel)
-    name = p.name
+    parts = rel.split("/")  # discovery's paths: relative, "/"-separated, no empty parts
+    name = parts[-1]
     lower = name.lower()
-    suffix = p.suffix.lower()
-    parts = p.parts
+    suffix = _suffix(name).lower()
     if suffix in (".py", ".pyi") and suffix == ".py":
         return "python"
     if lower.startswith("dockerfile") or lower.endswith(".dockerfile") or lower.startswith("containerfile"):
@@ -269,7 +274,8 @@ def discover(
                         continue
                     walk(Path(entry.path), rel, depth + 1)
                     continue
-                st_mode = os.stat(entry.path).st_mode
+                st = os.stat(entry.path)
+                st_mode = st.st_mode
             except OSError as exc:
                 result.warnings.append((rel, f"cannot stat: {exc.strerror}"))
                 continue
@@ -285,7 +291,7 @@ def discover(
                 continue
             if include and not any(fnmatch(rel, pat) for pat in include):
                 continue
-            size = os.stat(entry.path).st_size
+            size = st.st_size
             if size > max_file_bytes:
                 result.warnings.append((rel, f"skipped: {size} bytes is over the {max_file_bytes}-byte limit"))
                 continue
