@@ -92,16 +92,8 @@ class FactCache:
         return entry
 
     def put(self, key: str, kind: str, facts: list[Fact], warnings: list[str]) -> None:
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(json.dumps({"format": CACHE_FORMAT, "key": key, "kind": kind, "facts": facts,
-                           "warnings": warnings}, separators=(",", ":")))
-            os.replace(tmp, path)
-        except OSError:
-            return  # a cache that cannot be written only costs time
+        write_entry(self._path(key), {"format": CACHE_FORMAT, "key": key, "kind": kind, "facts": facts,
+                                      "warnings": warnings})
 
 
 def _valid(entry: Any, key: str) -> bool:
@@ -118,7 +110,9 @@ def _valid(entry: Any, key: str) -> bool:
     )
 
 
-def _write_atomically(path: Path, entry: dict[str, Any]) -> None:
+def write_entry(path: Path, entry: dict[str, Any]) -> None:
+    """Write one cache entry as JSON, atomically (temp file + rename): a concurrent reader sees
+    the old entry or the new one, never half of one."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
@@ -156,7 +150,7 @@ class ResultCache:
         return FileResult.from_json(path, role, entry.get("result"), leaves)
 
     def put(self, key: str, result: FileResult) -> None:
-        _write_atomically(self._path(key), {"format": CACHE_FORMAT, "key": key, "result": result.to_json()})
+        write_entry(self._path(key), {"format": CACHE_FORMAT, "key": key, "result": result.to_json()})
 
 
 class ReportCache:
@@ -187,12 +181,4 @@ class ReportCache:
             return None
 
     def put(self, key: str, report: Report) -> None:
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                entry = {"format": CACHE_FORMAT, "key": key, "report": report.model_dump(mode="json")}
-                handle.write(json.dumps(entry, separators=(",", ":")))
-            os.replace(tmp, self._path(key))
-        except OSError:
-            return
+        write_entry(self._path(key), {"format": CACHE_FORMAT, "key": key, "report": report.model_dump(mode="json")})

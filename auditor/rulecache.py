@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from auditor.cache import CACHE_FORMAT, _write_atomically, engine_version
+from auditor.cache import CACHE_FORMAT, engine_version, write_entry
 from auditor.matchers import MATCHERS
 from auditor.rules import Condition, Rule, RuleSpec
 
@@ -102,7 +102,7 @@ class RuleFileCache:
         return rules, conditions
 
     def put(self, key: str, rules: list[Rule], conditions: dict[str, Condition]) -> None:
-        _write_atomically(self.directory / f"{key}.json", {
+        write_entry(self.directory / f"{key}.json", {
             "format": CACHE_FORMAT, "key": key,
             "rules": [{"id": r.id, "spec": r.spec.model_dump(mode="json"), "source": r.source,
                        "implemented": _cond_to_json(r.implemented), "partial": _cond_to_json(r.partial),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
@@ -39,7 +39,8 @@ class WorkerPool:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.executor = ProcessPoolExecutor(max_workers=workers, initializer=worker_init)
-        self._warming: list[Future[None]] = [self.executor.submit(warm_up) for _ in range(workers)]
+        for _ in range(workers):
+            self.executor.submit(warm_up)
 
     def map(self, fn: Callable[[T], R], tasks: list[T]) -> Iterator[R]:
         return self.executor.map(fn, tasks)

@@ -42,6 +42,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import libcst as cst
@@ -651,16 +652,11 @@ def _subclasses(cls: type) -> list[type]:
     return out
 
 
-_SKIPPABLE: list[bool] = []
-
-
+@cache
 def _validation_skippable() -> bool:
     """Whether every LibCST node validates in ``CSTNode.__post_init__`` alone (checked once)."""
-    if not _SKIPPABLE:
-        hook = CSTNode.__dict__.get("__post_init__")
-        _SKIPPABLE.append(hook is not None and all(getattr(sub, "__post_init__", None) is hook
-                                                     for sub in _subclasses(CSTNode)))
-    return _SKIPPABLE[0]
+    hook = CSTNode.__dict__.get("__post_init__")
+    return hook is not None and all(getattr(sub, "__post_init__", None) is hook for sub in _subclasses(CSTNode))
 
 
 def parse_unvalidated(source: bytes) -> cst.Module:
