@@ -117,6 +117,41 @@ def _glob_re(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
+_HINTED_NAMES = 256
+"""Names a glob set tests by literal text alone before it compiles its regex."""
+
+
+@lru_cache(maxsize=4096)
+def _glob_hint(pattern: str) -> tuple[str, str, tuple[str, ...], int] | None:
+    """What any string a segment glob matches must have: its literal prefix and suffix, every
+    literal chunk between wildcards, and its least length; None for a glob with no wildcard.
+    Testing these first spares compiling a regex for the many globs a given path cannot match."""
+    parts = pattern.replace("?", "*").split("*")
+    if len(parts) == 1:
+        return None
+    inner = tuple(sorted({p for p in parts[1:-1] if p}, key=len, reverse=True))
+    return parts[0], parts[-1], inner, len(pattern.replace("*", ""))
+
+
+def _glob_full(pattern: str, text: str) -> bool:
+    """Whether a segment glob (see :func:`_glob_re`) matches the whole text."""
+    hint = _glob_hint(pattern)
+    if hint is None:
+        return text == pattern
+    prefix, suffix, inner, least = hint
+    if len(text) < least or not text.startswith(prefix) or not text.endswith(suffix):
+        return False
+    if any(chunk not in text for chunk in inner):
+        return False
+    return _glob_re(pattern).match(text) is not None
+
+
+def _fn_hint(pattern: str) -> tuple[str, str, tuple[str, ...]]:
+    """The literal prefix, suffix and inner chunks of an fnmatch glob (``*``, ``?``; no ``[``)."""
+    parts = pattern.replace("?", "*").split("*")
+    return parts[0], parts[-1], tuple(p for p in parts[1:-1] if p)
+
+
 class _GlobSet:
     """A list of fnmatch globs (case-sensitive, whole name), tested as ``fnmatchcase`` would.
 
@@ -151,6 +186,10 @@ class _GlobSet:
         self.suffixes = tuple(suffixes)
         self.complex = tuple(complex_)
         self._regex: re.Pattern[str] | None = None
+        # before the regex is compiled, names are first tested against the literal text of the
+        # complex patterns (a pattern with a character class has none: it admits every name)
+        self._hints = None if any("[" in p for p in complex_) else tuple(_fn_hint(p) for p in complex_)
+        self._hinted = 0
 
     def select(self, values: Iterable[Any], empty: bool = True) -> set[str]:
         """The values (of many) that are names this set matches: one C-level pass per kind of
@@ -164,9 +203,24 @@ class _GlobSet:
         if self.suffixes:
             out.update(v for v in names if v.endswith(self.suffixes))
         if self.complex:
+            if self._regex is None and self._hints is not None and len(names) <= _HINTED_NAMES:
+                names = [v for v in names if self._may_match(v)]
+                if not names:
+                    return out
             regex = self._complex_regex()
             out.update(v for v in names if regex.match(v) is not None)
         return out
+
+    def _may_match(self, name: str) -> bool:
+        """False when no complex pattern can match the name, judged by literal text alone."""
+        hints = self._hints
+        if hints is None:
+            return True
+        self._hinted += 1
+        if self._hinted > _HINTED_NAMES:
+            self._hints = None  # a busy set: compiling the regex is the cheaper path from here
+        return any(name.startswith(prefix) and name.endswith(suffix) and len(name) >= len(prefix) + len(suffix)
+                   and all(chunk in name for chunk in inner) for prefix, suffix, inner in hints)
 
     def _complex_regex(self) -> re.Pattern[str]:
         if self._regex is None:
@@ -178,9 +232,11 @@ class _GlobSet:
         if (self.anything or name in self.exact or (self.prefixes and name.startswith(self.prefixes))
                 or (self.suffixes and name.endswith(self.suffixes))):
             return True
-        if self.complex and self._complex_regex().match(name) is not None:
-            return True
-        return None
+        if not self.complex:
+            return None
+        if self._regex is None and self._hints is not None and not self._may_match(name):
+            return None
+        return True if self._complex_regex().match(name) is not None else None
 
 
 @lru_cache(maxsize=4096)
@@ -214,16 +270,21 @@ def _below_accept(patterns: list[str], separators: str, empty: bool = False) -> 
 
 
 def path_matches(path: str, patterns: Iterable[str]) -> bool:
+    """Whether a segment glob matches the path, or (a glob without ``/``) its file name."""
+    name: str | None = None
     for p in patterns:
-        if _glob_re(p).match(path):
+        if _glob_full(p, path):
             return True
-        if "/" not in p and _glob_re(p).match(path.rsplit("/", 1)[-1]):
-            return True
+        if "/" not in p:
+            if name is None:
+                name = path.rsplit("/", 1)[-1]
+            if _glob_full(p, name):
+                return True
     return False
 
 
 def key_matches(key: str, pattern: str) -> bool:
-    return bool(_glob_re(pattern).match(key))
+    return _glob_full(pattern, key)
 
 
 def value_texts(value: Any) -> list[str]:
@@ -587,8 +648,26 @@ class AssignParams(Params):
     _n = field_validator("ann", mode="before")(_names)
 
 
+@lru_cache(maxsize=4096)
+def _plain_words(pattern: str) -> frozenset[str] | None:
+    """The strings a regex fully matches, when it is a word or an alternation of words
+    (``INSTALLED_APPS``, ``CACHE_TYPE|CACHE_REDIS_URL``); None for any other regex."""
+    words = pattern.split("|")
+    if all(w and all(c.isascii() and (c.isalnum() or c == "_") for c in w) for w in words):
+        return frozenset(words)
+    return None
+
+
 def _fullmatch(pattern: str) -> Callable[[Any], bool]:
-    return _regex_accept(_regex(pattern).fullmatch)
+    words = _plain_words(pattern)
+    if words is None:
+        return _regex_accept(_regex(pattern).fullmatch)
+
+    def accept(value: Any) -> bool:  # a set lookup: no regex to compile
+        return isinstance(value, str) and value in words
+
+    accept.select = lambda values: words.intersection(v for v in values if isinstance(v, str))  # type: ignore[attr-defined]
+    return accept
 
 
 def _value_key(value: Any, pattern: str | None, default: str) -> str | None:
