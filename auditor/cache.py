@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,6 +112,8 @@ def _valid(entry: Any, key: str) -> bool:
 def write_entry(path: Path, entry: dict[str, Any]) -> None:
     """Write one cache entry as JSON, atomically (temp file + rename): a concurrent reader sees
     the old entry or the new one, never half of one."""
+    import tempfile  # here: a scan served by the cache writes nothing
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
@@ -137,6 +138,10 @@ class ResultCache:
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
+
+    def has(self, key: str) -> bool:
+        """Whether an entry exists (it may still turn out unreadable: :meth:`get` decides)."""
+        return self._path(key).is_file()
 
     def get(self, key: str, path: str, role: str, leaves: int) -> FileResult | None:
         from auditor.leaves import FileResult

@@ -8,8 +8,10 @@ import stat
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 SKIP_DIRS = frozenset(
     {
@@ -179,6 +181,8 @@ class _Ignore:
         self.specs: list[tuple[str, pathspec.PathSpec]] = []
 
     def push(self, base: str, text: str) -> None:
+        import pathspec  # here: worker processes use this module's types, never .gitignore
+
         spec = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
         self.specs.append((base, spec))
 

@@ -3,29 +3,47 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import pickle
-import signal
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
-from typing import Any
+from typing import Any, cast
 
 from auditor import __version__
+from auditor.batch import (
+    BATCH_FILES,
+    SERIAL_BATCH_FILES,
+    BatchJob,
+    BatchTask,
+    FactsTask,
+    Job,
+    MatchSetup,
+    batch_task,
+    crash_warning,
+    crashed_batch,
+    crashed_result,
+    extract_job,
+    facts_task,
+    match_batch,
+    match_facts,
+    pool_job,
+    transient,
+    with_text,
+)
 from auditor.cache import FactCache, ReportCache, ResultCache, engine_version, entry_key, extractor_version
 from auditor.codehealth import code_health
 from auditor.discover import DEFAULT_MAX_FILE_BYTES, SourceFile, discover, read_regular
 from auditor.errors import AuditorError
 from auditor.evaluate import evaluate
 from auditor.facts import FileFacts
-from auditor.facts.extract import TEXT_KINDS, decode, extract_bytes
 from auditor.facts.pyast import cache_salt
 from auditor.leaves import FileResult, LeafPlan
 from auditor.model import Report
 from auditor.rules import Checklist, checklist_fingerprint
-from auditor.workers import WorkerPool, in_workers
+from auditor.standby import Standby, claim
+from auditor.workers import TaskPool, WorkerPool, in_workers
 
 PARALLEL_THRESHOLD = 40
 REPORT_FORMAT = 1
@@ -50,114 +68,10 @@ class ScanOptions:
     cache_dir: Path | None = None
 
 
-Job = tuple[SourceFile, bytes, int, float]
-
-
-class ExtractionTimeout(Exception):
-    """Raised (from SIGALRM) in the thread extracting a file that ran past the time limit."""
-
-
-def _on_alarm(signum: int, frame: FrameType | None) -> None:
-    raise ExtractionTimeout
-
-
-class _Budget:
-    """A per-file time limit: SIGALRM raises ExtractionTimeout at the next Python instruction.
-
-    Native code (a C or Rust parser) cannot be interrupted that way; in a worker process
-    (``hard``) a CPU-time timer whose signal keeps its default action (terminate) then ends the
-    worker, which the pool turns into a warning for that file.
-    """
-
-    def __init__(self, seconds: float, hard: bool) -> None:
-        self.seconds = seconds
-        self.active = (seconds > 0 and hasattr(signal, "setitimer")
-                       and threading.current_thread() is threading.main_thread())
-        self.hard = hard and self.active
-        self.previous: Any = None
-
-    def __enter__(self) -> _Budget:
-        if self.active:
-            self.previous = signal.signal(signal.SIGALRM, _on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-            if self.hard:
-                signal.setitimer(signal.ITIMER_PROF, hard_limit(self.seconds))
-        return self
-
-    def disarm(self) -> None:
-        if self.active:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            if self.hard:
-                signal.setitimer(signal.ITIMER_PROF, 0)
-            if self.previous is not None:
-                signal.signal(signal.SIGALRM, self.previous)
-                self.previous = None
-
-    def __exit__(self, *exc: object) -> None:
-        self.disarm()
-
-
-def hard_limit(seconds: float) -> float:
-    """CPU seconds after which a worker stuck in native code is ended."""
-    return seconds * 2 + 1
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    detail = text[0][:160] if text else ""
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-
-
-def extract_job(job: Job, hard: bool = False) -> FileFacts:
-    """Extract one file within its time limit; any failure becomes a warning, never an exception."""
-    source, data, max_nodes, seconds = job
-    budget = _Budget(seconds, hard)
-    try:
-        with budget:
-            return extract_bytes(source, data, max_nodes)
-    except ExtractionTimeout:
-        message = f"not parsed: extraction took longer than the {seconds:g}-second limit"
-    except RecursionError:
-        message = "not parsed: nesting too deep for the extractor"
-    except MemoryError:
-        message = "not parsed: out of memory while extracting"
-    except Exception as exc:  # an extractor bug must cost one file, not the scan
-        message = f"not parsed: extractor failed: {_first_line(exc)}"
-    finally:
-        budget.disarm()
-    return FileFacts(path=source.path, kind=source.kind, role=source.role, warnings=[message])
-
-
-TRANSIENT = ("-second limit", "crashed its worker", "out of memory")
-
-
-def transient(facts: FileFacts) -> bool:
-    """Whether a file's result depends on the machine (time limit, crash), so it is not cached."""
-    return any(marker in w for w in facts.warnings for marker in TRANSIENT)
-
-
-def _pool_job(job: Job) -> FileFacts:
-    return extract_job(job, hard=True)
-
-
-def _crash_warning(source: SourceFile, seconds: float, elapsed: float) -> FileFacts:
-    if seconds > 0 and elapsed >= hard_limit(seconds):
-        reason = f"not parsed: extraction ran past the {seconds:g}-second limit in native code and was stopped"
-    else:
-        reason = "not parsed: the extractor crashed its worker process"
-    return FileFacts(path=source.path, kind=source.kind, role=source.role, warnings=[reason])
-
-
 def _parallel(todo: list[Job], workers: int) -> Iterator[FileFacts]:
     """Extract in worker processes; if one dies, the files not yet done are retried one by one."""
-    return in_workers(todo, _pool_job, workers, lambda rest: rest,
-                      lambda job, elapsed: _crash_warning(job[0], job[3], elapsed))
-
-
-def _with_text(facts: FileFacts, data: bytes) -> FileFacts:
-    if facts.kind in TEXT_KINDS or facts.kind in ("yaml", "compose", "workflow", "k8s", "prometheus"):
-        facts.text = decode(data)[:1_000_000]
-    return facts
+    return in_workers(todo, pool_job, workers, lambda rest: rest,
+                      lambda job, elapsed: crash_warning(job[0], job[3], elapsed))
 
 
 @dataclass
@@ -207,7 +121,7 @@ def extract_tree(root: Path, options: ScanOptions, progress: Progress | None = N
             if entry is not None:
                 ff = FileFacts(path=source.path, kind=entry["kind"], role=source.role,
                                facts=entry["facts"], warnings=entry["warnings"])
-                results[source.path] = _with_text(ff, data)
+                results[source.path] = with_text(ff, data)
                 done += 1
                 if progress is not None and done % 50 == 0:
                     progress(done, total)
@@ -233,127 +147,119 @@ def extract_tree(root: Path, options: ScanOptions, progress: Progress | None = N
     return [results[p] for p in sorted(results)], list(prepared.warnings)
 
 
-@dataclass(frozen=True)
-class MatchSetup:
-    """What a worker needs to turn files into results: the leaves, the limits, the cache."""
-
-    plan: LeafPlan
-    max_nodes: int
-    timeout: float
-    cache_dir: Path | None
-
-
-BatchJob = tuple[SourceFile, bytes, str, str]
-"""A file to match: source, bytes, fact cache key and result cache key ("" without a cache)."""
-BatchTask = tuple[str, bytes, list[BatchJob]]
-"""Work for a worker: the setup's digest, the pickled setup (unpickled once per worker) and files."""
-BATCH_FILES = 24
-"""Files per worker task: leaves run once per batch, so bigger batches cost less matching."""
-SERIAL_BATCH_FILES = 250
-"""Files matched at once in the main process: bounds the facts held at one time."""
-
-_WORKER_SETUP: dict[str, MatchSetup] = {}
-"""The setup this worker process last received, by digest."""
-
-
-def match_batch(batch: list[BatchJob], setup: MatchSetup, hard: bool = False) -> list[FileResult]:
-    """Facts for each file (from the fact cache, else extracted within the time limit), then every
-    leaf over the batch. Results that do not depend on the machine go to the caches."""
-    facts_cache = FactCache(setup.cache_dir) if setup.cache_dir is not None else None
-    files: list[FileFacts] = []
-    for source, data, fact_key, _ in batch:
-        entry = facts_cache.get(fact_key) if facts_cache is not None else None
-        if entry is not None:
-            files.append(_with_text(FileFacts(path=source.path, kind=entry["kind"], role=source.role,
-                                              facts=entry["facts"], warnings=entry["warnings"]), data))
-            continue
-        ff = extract_job((source, data, setup.max_nodes, setup.timeout), hard)
-        if facts_cache is not None and not transient(ff):
-            facts_cache.put(fact_key, ff.kind, ff.facts, ff.warnings)
-        files.append(ff)
-    results = setup.plan.match(files)
-    if setup.cache_dir is not None:
-        results_cache = ResultCache(setup.cache_dir)
-        for (_, _, _, result_key), ff, result in zip(batch, files, results, strict=True):
-            if not transient(ff):
-                results_cache.put(result_key, result)
-    return results
-
-
-def _batch_task(task: BatchTask) -> list[FileResult]:
-    digest, blob, batch = task
-    setup = _WORKER_SETUP.get(digest)
-    if setup is None:
-        setup = pickle.loads(blob)  # made by this scan's main process in memory, never read from disk
-        _WORKER_SETUP.clear()
-        _WORKER_SETUP[digest] = setup
-    return match_batch(batch, setup, hard=True)
-
-
-def _crashed_batch(task: BatchTask, seconds: float, elapsed: float) -> list[FileResult]:
-    """The result of a one-file batch whose worker died."""
-    ff = _crash_warning(task[2][0][0], seconds, elapsed)
-    return [FileResult(path=ff.path, kind=ff.kind, role=ff.role, warnings=ff.warnings)]
-
-
 def _parallel_batches(batches: list[list[BatchJob]], workers: int, setup: MatchSetup,
-                      pool: WorkerPool | None = None) -> Iterator[list[FileResult]]:
-    """Batches in worker processes; if one dies, the files not yet done are retried one by one."""
+                      pool: TaskPool | None = None) -> Iterator[list[FileResult]]:
+    """Batches in worker processes, submitted now; if one dies, the files not yet done are
+    retried one by one."""
     blob = pickle.dumps(setup)
     digest = hashlib.sha256(blob).hexdigest()
     tasks: list[BatchTask] = [(digest, blob, batch) for batch in batches]
-    return in_workers(tasks, _batch_task, workers,
+    return in_workers(tasks, batch_task, workers,
                       lambda rest: [(digest, blob, [job]) for _, _, batch in rest for job in batch],
-                      lambda task, elapsed: _crashed_batch(task, setup.timeout, elapsed), pool)
+                      lambda task, elapsed: crashed_batch(task, setup.timeout, elapsed), pool)
 
 
 def _batches(jobs: list[BatchJob], size: int) -> list[list[BatchJob]]:
     return [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
 
+def _start(todo: list[BatchJob], setup: MatchSetup, workers: int, pool: WorkerPool | None,
+           standby: Standby | None) -> Iterator[list[FileResult]]:
+    """Start matching the files that need it: in a pool when there are enough of them, else in
+    the standby worker when there is one, else in this process (lazily, as results are read)."""
+    if not todo:
+        return iter(())
+    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
+        size = max(4, min(BATCH_FILES, len(todo) // (workers * 4) or 1))
+        return _parallel_batches(_batches(todo, size), workers, setup, pool)
+    if standby is not None and workers > 1:
+        return _standby_batches(_batches(todo, BATCH_FILES), setup, standby)
+    return (match_batch(batch, setup) for batch in _batches(todo, SERIAL_BATCH_FILES))
+
+
+def _standby_batches(batches: list[list[BatchJob]], setup: MatchSetup,
+                     standby: Standby) -> Iterator[list[FileResult]]:
+    """Facts from the standby worker (every batch submitted now) and the leaves matched here:
+    the standby never loads the matchers, so it is ready sooner, and this process has them
+    loaded already. A file that kills the worker gets a warning and no hits."""
+    tasks: list[FactsTask] = [(setup.cache_dir, setup.max_nodes, setup.timeout, batch) for batch in batches]
+    extracted = in_workers(
+        tasks, facts_task, 1,
+        lambda rest: [(*task[:3], [job]) for task in rest for job in task[3]],
+        lambda task, elapsed: [crashed_result(task[3][0][0], setup.timeout, elapsed)],
+        standby)
+    return _match_extracted(batches, cast("Iterator[list[FileFacts | FileResult]]", extracted), setup)
+
+
+def _match_extracted(batches: list[list[BatchJob]], extracted: Iterator[list[FileFacts | FileResult]],
+                     setup: MatchSetup) -> Iterator[list[FileResult]]:
+    for batch, files in zip(batches, _regroup(extracted, batches), strict=True):
+        crashed = {f.path: f for f in files if isinstance(f, FileResult)}
+        facts = [f for f in files if isinstance(f, FileFacts)]
+        matched = match_facts([job for job in batch if job[0].path not in crashed], facts, setup)
+        yield [*matched, *crashed.values()]
+
+
+def _regroup(outputs: Iterator[list[Any]], batches: list[list[BatchJob]]) -> Iterator[list[Any]]:
+    """The outputs of tasks (a batch's, or one file's after a crash split it) as one list per batch."""
+    pending: list[Any] = []
+    for batch in batches:
+        while len(pending) < len(batch):
+            pending.extend(next(outputs))
+        yield pending[:len(batch)]
+        pending = pending[len(batch):]
+
+
 def match_tree(root: Path, options: ScanOptions, plan: LeafPlan, progress: Progress | None = None,
-               prepared: Prepared | None = None,
-               pool: WorkerPool | None = None) -> tuple[list[FileResult], list[tuple[str, str]]]:
+               prepared: Prepared | None = None, pool: WorkerPool | None = None,
+               standby: Standby | None = None) -> tuple[list[FileResult], list[tuple[str, str]]]:
     """Per-file results for every discovered file, sorted by path, plus discovery warnings.
 
     A file whose result is cached (same bytes, path, role and leaves) is not read further;
     the others are extracted (or taken from the fact cache) and matched in batches, in
-    worker processes when there are enough of them (``pool``, when already started).
+    worker processes when there are enough of them (``pool``, when already started) or in
+    the ``standby`` worker. Workers start before the cached results are read, so the two
+    overlap; a cached result that turns out unreadable is matched afterwards.
     """
     prepared = prepared or prepare(root, options)
     results_cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
     results: dict[str, FileResult] = {}
     todo: list[BatchJob] = []
-    total = len(prepared.files)
-    done = 0
+    cached: list[BatchJob] = []
     for source, data, fact_key in prepared.files:
-        if results_cache is not None:
-            result_key = ResultCache.key(fact_key, source.path, source.role, plan.digest)
-            cached = results_cache.get(result_key, source.path, source.role, len(plan.leaves))
-            if cached is not None:
-                results[source.path] = cached
-                done += 1
-                if progress is not None and done % 50 == 0:
-                    progress(done, total)
-                continue
-        else:
-            result_key = ""
-        todo.append((source, data, fact_key, result_key))
+        result_key = ResultCache.key(fact_key, source.path, source.role, plan.digest) if results_cache else ""
+        job = (source, data, fact_key, result_key)
+        (cached if results_cache is not None and results_cache.has(result_key) else todo).append(job)
     setup = MatchSetup(plan=plan, max_nodes=options.max_yaml_nodes, timeout=options.parse_timeout,
                        cache_dir=options.cache_dir)
     workers = options.jobs or os.cpu_count() or 1
-    stream: Iterator[list[FileResult]]
-    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
-        size = max(4, min(BATCH_FILES, len(todo) // (workers * 4) or 1))
-        stream = _parallel_batches(_batches(todo, size), workers, setup, pool)
-    else:
-        stream = (match_batch(batch, setup) for batch in _batches(todo, SERIAL_BATCH_FILES))
-    for batch_results in stream:
+    total = len(prepared.files)
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        step = done // 50
+        done += count
+        if progress is not None and done // 50 != step:
+            progress(done, total)
+
+    stream = _start(todo, setup, workers, pool, standby)
+    unreadable: list[BatchJob] = []
+    for job in cached:
+        source = job[0]
+        result = results_cache.get(job[3], source.path, source.role, len(plan.leaves)) if results_cache else None
+        if result is None:
+            unreadable.append(job)
+            continue
+        results[source.path] = result
+        advance(1)
+    def rest() -> Iterator[list[FileResult]]:  # started once the first stream is read out
+        yield from _start(unreadable, setup, workers, None, standby)
+
+    for batch_results in itertools.chain(stream, rest()):
         for result in batch_results:
             results[result.path] = result
-        done += len(batch_results)
-        if progress is not None:
-            progress(done, total)
+        advance(len(batch_results))
     if progress is not None:
         progress(total, total)
     return [results[p] for p in sorted(results)], list(prepared.warnings)
@@ -389,9 +295,13 @@ def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: Sc
     reports = ReportCache(options.cache_dir) if options.cache_dir is not None else None
     workers = options.jobs or os.cpu_count() or 1
     pool = None
-    if reports is None and workers > 1 and len(prepared.files) >= PARALLEL_THRESHOLD:
-        pool = WorkerPool(workers)  # every file will be extracted: start the workers now
+    standby = claim()  # forked at start-up by the auditor command, if it made one
     try:
+        if reports is None and workers > 1 and len(prepared.files) >= PARALLEL_THRESHOLD:
+            if standby is not None:
+                standby.close()  # every file will be extracted: a full pool, started now
+                standby = None
+            pool = WorkerPool(workers)
         loaded = checklist() if callable(checklist) else checklist
         key = report_key(prepared, loaded, options) if reports is not None else ""
         if reports is not None:
@@ -401,10 +311,12 @@ def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: Sc
                     progress(len(prepared.files), len(prepared.files))
                 return cached
         plan = LeafPlan(loaded, engine_version())
-        results, warnings = match_tree(root, options, plan, progress, prepared, pool)
+        results, warnings = match_tree(root, options, plan, progress, prepared, pool, standby)
     finally:
         if pool is not None:
             pool.close()
+        if standby is not None:
+            standby.close()
     files = [r.light() for r in results]
     report = evaluate(loaded, files, root, ".", warnings, leaf_source=plan.source(results))
     report.code_health = code_health(f for f in files if f.role == "runtime")

@@ -9,34 +9,33 @@ it and every other file still gets its result.
 
 from __future__ import annotations
 
-import signal
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from auditor.batch import warm_up, worker_init
+
+if TYPE_CHECKING:  # imported when a pool is made: a scan served by the cache makes none
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-def worker_init() -> None:
-    signal.signal(signal.SIGPROF, signal.SIG_DFL)  # the hard limit ends the worker
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+class TaskPool(Protocol):
+    """Worker processes that run tasks in order: a :class:`WorkerPool` or the standby worker."""
 
+    def map(self, fn: Callable[[T], R], tasks: list[T]) -> Iterator[R]: ...
 
-def warm_up() -> None:
-    """Import what extraction needs, before the first file arrives."""
-    import auditor.facts.python  # noqa: F401 - LibCST
-    from auditor.facts.bandit import _setup
-
-    _setup()
+    def close(self) -> None: ...
 
 
 class WorkerPool:
     """A process pool whose workers start (and import the extractors) as soon as it is made."""
 
     def __init__(self, workers: int) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+
         self.workers = workers
         self.executor = ProcessPoolExecutor(max_workers=workers, initializer=worker_init)
         for _ in range(workers):
@@ -51,6 +50,9 @@ class WorkerPool:
 
 def isolated(tasks: list[T], fn: Callable[[T], R], crashed: Callable[[T, float], R]) -> Iterator[R]:
     """One task at a time in a one-worker pool; a task whose worker dies gets ``crashed(task, seconds)``."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     pool: ProcessPoolExecutor | None = None
     try:
         for task in tasks:
@@ -69,17 +71,31 @@ def isolated(tasks: list[T], fn: Callable[[T], R], crashed: Callable[[T, float],
 
 
 def in_workers(tasks: list[T], fn: Callable[[T], R], workers: int, retry: Callable[[list[T]], list[T]],
-               crashed: Callable[[T, float], R], pool: WorkerPool | None = None) -> Iterator[R]:
+               crashed: Callable[[T, float], R], pool: TaskPool | None = None) -> Iterator[R]:
     """``fn`` over the tasks in worker processes (``pool``, or a new one), results in task order.
 
-    If a worker dies, ``retry`` splits the tasks not yet done into one-file tasks, which run
-    :func:`isolated`.
+    Every task is submitted now, so the workers run while the caller does other work before it
+    reads the results. If a worker dies, ``retry`` splits the tasks not yet done into one-file
+    tasks, which run :func:`isolated`.
     """
-    done = 0
     own = pool is None
-    pool = pool or WorkerPool(workers)
+    active: TaskPool = pool if pool is not None else WorkerPool(workers)
     try:
-        for result in pool.map(fn, tasks):
+        results = active.map(fn, tasks)
+    except BaseException:
+        if own:
+            active.close()
+        raise
+    return _collect(tasks, results, fn, active, own, retry, crashed)
+
+
+def _collect(tasks: list[T], results: Iterator[R], fn: Callable[[T], R], pool: TaskPool, own: bool,
+             retry: Callable[[list[T]], list[T]], crashed: Callable[[T, float], R]) -> Iterator[R]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    done = 0
+    try:
+        for result in results:
             done += 1
             yield result
     except BrokenProcessPool:

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+import auditor.batch
 import auditor.scan
 from auditor.cache import FactCache, entry_key, extractor_version
+from auditor.facts import FileFacts
 from auditor.facts.pyast import cache_salt
 from auditor.render.jsonout import render_json
 from auditor.rules import Checklist
@@ -45,13 +47,13 @@ class _Counter:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.paths: list[str] = []
-        real = auditor.scan.extract_job
+        real = auditor.batch.extract_job
 
-        def counting(job: auditor.scan.Job, hard: bool = False) -> auditor.scan.FileFacts:
+        def counting(job: auditor.batch.Job, hard: bool = False) -> FileFacts:
             self.paths.append(job[0].path)
             return real(job, hard)
 
-        monkeypatch.setattr(auditor.scan, "extract_job", counting)
+        monkeypatch.setattr(auditor.batch, "extract_job", counting)
 
 
 def test_cold_warm_and_no_cache_reports_are_identical(project: Path, tmp_path: Path, checklist: Checklist,

@@ -1,0 +1,209 @@
+"""A worker process forked the moment the ``auditor`` command starts, before the command itself
+has imported anything heavy.
+
+A scan with a filled cache usually has a few changed files to extract, or none. A worker
+started once that is known would spend a third of a second importing LibCST and bandit on the
+critical path. The standby does those imports on the other core while the main process loads
+the command, hashes the tree and reads the cache; when no file needs extracting it is killed
+unused. It serves tasks as a one-worker process pool does (``map`` and ``close``, as
+:class:`auditor.workers.WorkerPool`), and its death raises ``BrokenProcessPool`` as a pool
+worker's would, so a crash is isolated the same way.
+
+This module imports nothing but the standard library at the top: whatever it imports delays
+the fork.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+COMMANDS = frozenset({"scan", "verify"})
+"""Commands that scan, and so may extract a few files."""
+
+_standby: Standby | None = None
+
+
+def wanted(argv: list[str]) -> bool:
+    """Whether a command line (without the program name) is a scan that may use a standby:
+    one that reads the cache (``--no-cache`` extracts every file, in a pool of its own) and
+    allows more than one process."""
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    if command not in COMMANDS or not hasattr(os, "fork"):
+        return False
+    if "--no-cache" in argv or "--help" in argv or "-h" in argv:
+        return False
+    for i, arg in enumerate(argv):
+        value = None
+        if arg in ("--jobs", "-j") and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--jobs="):
+            value = arg.split("=", 1)[1]
+        elif arg.startswith("-j") and arg != "-j":
+            value = arg[2:]
+        if value is not None and value.strip() == "1":
+            return False
+    return True
+
+
+def start() -> Standby | None:
+    """Fork the standby (once per process); ``None`` where processes cannot be forked."""
+    global _standby
+    if _standby is not None:
+        return _standby
+    if not hasattr(os, "fork"):
+        return None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fds: list[int] = []
+    try:
+        from_parent, to_child = os.pipe()  # (read end, write end)
+        fds += (from_parent, to_child)
+        from_child, to_parent = os.pipe()
+        fds += (from_child, to_parent)
+        pid = os.fork()
+    except OSError:  # no processes or descriptors to spare: the scan extracts in this process
+        for fd in fds:
+            os.close(fd)
+        return None
+    if pid == 0:  # pragma: no cover - the child; measured through the parent's results
+        os.close(to_child)
+        os.close(from_child)
+        _serve(os.fdopen(from_parent, "rb"), os.fdopen(to_parent, "wb"))
+    os.close(from_parent)
+    os.close(to_parent)
+    _standby = Standby(pid, os.fdopen(to_child, "wb"), os.fdopen(from_child, "rb"))
+    atexit.register(_standby.close)
+    return _standby
+
+
+_LENGTH = struct.Struct("!Q")
+
+
+def send(stream: IO[bytes], obj: object) -> None:
+    """One message: its pickle's length, then the pickle (made whole first, so a value that
+    does not pickle leaves the stream untouched)."""
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_LENGTH.pack(len(data)) + data)
+    stream.flush()
+
+
+def receive(stream: IO[bytes]) -> Any:
+    """The next message; ``EOFError`` when the other end is closed (or died) before a whole one."""
+    head = stream.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        raise EOFError
+    (size,) = _LENGTH.unpack(head)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)  # written by this process's own fork, over a private pipe
+
+
+def claim() -> Standby | None:
+    """The standby this process started, if any; the caller closes it when done with it."""
+    global _standby
+    standby, _standby = _standby, None
+    return standby
+
+
+class Standby:
+    """The parent's handle on the standby worker: tasks in order, results in order."""
+
+    def __init__(self, pid: int, tasks: IO[bytes], results: IO[bytes]) -> None:
+        self.pid: int | None = pid
+        self.tasks = tasks
+        self.results = results
+        self._sender: threading.Thread | None = None
+
+    def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        """Send every task now (from a thread: the worker may still be importing) and return
+        the results as they come; raises ``BrokenProcessPool`` if the worker dies. The results
+        of one call are to be read before the next call's."""
+        if self._sender is not None:
+            self._sender.join()  # messages of two calls never interleave
+        pending = list(tasks)
+        self._sender = threading.Thread(target=self._send, args=(fn, pending), daemon=True)
+        self._sender.start()
+        return self._results(len(pending))
+
+    def _send(self, fn: Callable[[Any], Any], tasks: list[Any]) -> None:
+        try:
+            for task in tasks:
+                send(self.tasks, (fn, task))
+        except (OSError, ValueError):
+            return  # the worker is gone: _results reports it
+
+    def _results(self, count: int) -> Iterator[Any]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        for _ in range(count):
+            try:
+                ok, value = receive(self.results)
+            except (EOFError, OSError) as exc:
+                raise BrokenProcessPool("the standby worker died") from exc
+            if not ok:
+                raise value
+            yield value
+
+    def close(self) -> None:
+        """Stop the worker (at once: it may be mid-import, with nothing left to do) and reap it."""
+        if self.pid is None:
+            return
+        pid, self.pid = self.pid, None
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        for stream in (self.tasks, self.results):
+            try:
+                stream.close()
+            except OSError:
+                pass  # a write the dead worker never read
+
+
+def _serve(tasks: IO[bytes], results: IO[bytes]) -> None:  # pragma: no cover - runs in the forked child
+    """The child: import the extractors, then run ``fn(task)`` for each message until the parent
+    closes its end. Exceptions go back to the parent; the child never returns."""
+    code = 0
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)  # the report is the parent's to write
+        os.dup2(devnull, 1)
+        from auditor.batch import warm_up, worker_init
+        from auditor.launch import tune_gc
+
+        worker_init()
+        warm_up()
+        tune_gc()
+        while True:
+            try:
+                fn, task = receive(tasks)
+            except EOFError:
+                break
+            try:
+                reply: tuple[bool, Any] = (True, fn(task))
+            except Exception as exc:
+                reply = (False, exc)
+            try:
+                send(results, reply)
+            except Exception as exc:  # a value that does not pickle: nothing was written yet
+                send(results, (False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
