@@ -37,23 +37,31 @@ _standby: Standby | None = None
 def wanted(argv: list[str]) -> bool:
     """Whether a command line (without the program name) is a scan that may use a standby:
     one that reads the cache (``--no-cache`` extracts every file, in a pool of its own) and
-    allows more than one process."""
+    may use more than one process."""
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     if command not in COMMANDS or not hasattr(os, "fork"):
         return False
     if "--no-cache" in argv or "--help" in argv or "-h" in argv:
         return False
+    jobs = _jobs(argv) or os.cpu_count() or 1
+    return jobs > 1
+
+
+def _jobs(argv: list[str]) -> int:
+    """The ``--jobs``/``-j`` value on a command line; 0 (the default: every core) when absent
+    or not a number (the command itself reports that)."""
+    value = ""
     for i, arg in enumerate(argv):
-        value = None
         if arg in ("--jobs", "-j") and i + 1 < len(argv):
             value = argv[i + 1]
         elif arg.startswith("--jobs="):
             value = arg.split("=", 1)[1]
         elif arg.startswith("-j") and arg != "-j":
             value = arg[2:]
-        if value is not None and value.strip() == "1":
-            return False
-    return True
+    try:
+        return max(int(value), 0)
+    except ValueError:
+        return 0
 
 
 def start() -> Standby | None:

@@ -36,14 +36,25 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the standby nee
     (["scan", ".", "-j", "1"], False),
     (["scan", ".", "-j1"], False),
     (["scan", ".", "--jobs=1"], False),
+    (["scan", ".", "--jobs=3"], True),
     (["scan", "--help"], False),
     (["list"], False),
     (["explain", "db.migrations"], False),
     (["--version"], False),
     ([], False),
 ])
-def test_only_scans_that_read_the_cache_want_a_standby(argv: list[str], expected: bool) -> None:
+def test_only_scans_that_read_the_cache_want_a_standby(argv: list[str], expected: bool,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert standby.wanted(argv) is expected
+
+
+def test_one_core_wants_no_standby_unless_more_jobs_are_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert not standby.wanted(["scan", "."])
+    assert not standby.wanted(["scan", ".", "--jobs", "0"])
+    assert standby.wanted(["scan", ".", "--jobs", "2"])
+    assert not standby.wanted(["scan", ".", "--jobs", "many"])
 
 
 @pytest.fixture()
