@@ -5,7 +5,8 @@ A scan with a filled cache usually has a few changed files to extract, or none. 
 started once that is known would spend a third of a second importing LibCST and bandit on the
 critical path. The standby does those imports on the other core while the main process loads
 the command, hashes the tree and reads the cache; when no file needs extracting it is killed
-unused. It serves tasks as a one-worker process pool does (``map`` and ``close``, as
+unused. A scan gives it extraction alone (the main process, which has the matchers loaded,
+matches), so it never loads the matchers or pydantic. It serves tasks as a one-worker process pool does (``map`` and ``close``, as
 :class:`auditor.workers.WorkerPool`), and its death raises ``BrokenProcessPool`` as a pool
 worker's would, so a crash is isolated the same way.
 
