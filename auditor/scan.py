@@ -170,9 +170,11 @@ def _start(todo: list[BatchJob], setup: MatchSetup, workers: int, pool: WorkerPo
     if not todo:
         return iter(())
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
+        if standby is not None:
+            standby.close()  # its core goes to the pool (whose workers must not inherit its pipes)
         size = max(4, min(BATCH_FILES, len(todo) // (workers * 4) or 1))
         return _parallel_batches(_batches(todo, size), workers, setup, pool)
-    if standby is not None and workers > 1:
+    if standby is not None and standby.alive and workers > 1:
         return _standby_batches(_batches(todo, BATCH_FILES), setup, standby)
     return (match_batch(batch, setup) for batch in _batches(todo, SERIAL_BATCH_FILES))
 

@@ -6,9 +6,9 @@ started once that is known would spend a third of a second importing LibCST and 
 critical path. The standby does those imports on the other core while the main process loads
 the command, hashes the tree and reads the cache; when no file needs extracting it is killed
 unused. A scan gives it extraction alone (the main process, which has the matchers loaded,
-matches), so it never loads the matchers or pydantic. It serves tasks as a one-worker process pool does (``map`` and ``close``, as
-:class:`auditor.workers.WorkerPool`), and its death raises ``BrokenProcessPool`` as a pool
-worker's would, so a crash is isolated the same way.
+matches), so it never loads the matchers or pydantic. It serves tasks as a one-worker process
+pool does (``map`` and ``close``, as :class:`auditor.workers.WorkerPool`), and its death raises
+``BrokenProcessPool`` as a pool worker's would, so a crash is isolated the same way.
 
 This module imports nothing but the standard library at the top: whatever it imports delays
 the fork.
@@ -134,6 +134,11 @@ class Standby:
         self.tasks = tasks
         self.results = results
         self._sender: threading.Thread | None = None
+
+    @property
+    def alive(self) -> bool:
+        """Not closed yet (it may still have died: :meth:`map` then raises BrokenProcessPool)."""
+        return self.pid is not None
 
     def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         """Send every task now (from a thread: the worker may still be importing) and return

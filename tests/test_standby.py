@@ -216,3 +216,13 @@ def test_no_fork_to_spare_means_no_standby(monkeypatch: pytest.MonkeyPatch) -> N
     assert standby.claim() is None
     if before is not None:
         assert len(os.listdir("/proc/self/fd")) == before  # the pipes were closed again
+
+
+def test_many_changed_files_go_to_a_pool_and_the_standby_is_stopped(project: Path, tmp_path: Path,
+                                                                     checklist: Checklist) -> None:
+    started = standby.start()
+    assert started is not None
+    pid = started.pid
+    first = render_json(scan(project, checklist, ScanOptions(jobs=2, cache_dir=tmp_path / "cache")))
+    assert pid is not None and _reaped(pid) and not started.alive
+    assert first == render_json(scan(project, checklist, ScanOptions(jobs=1)))
