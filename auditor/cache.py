@@ -81,26 +81,17 @@ class FactCache:
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> dict[str, Any] | None:
-        try:
-            raw = self._path(key).read_bytes()
-            entry = json.loads(raw)
-        except (OSError, ValueError):
-            return None
-        if not _valid(entry, key):
-            return None
-        return entry
+        entry = read_entry(self._path(key), key)
+        return entry if entry is not None and _valid(entry) else None
 
     def put(self, key: str, kind: str, facts: list[Fact], warnings: list[str]) -> None:
         write_entry(self._path(key), {"format": CACHE_FORMAT, "key": key, "kind": kind, "facts": facts,
                                       "warnings": warnings})
 
 
-def _valid(entry: Any, key: str) -> bool:
+def _valid(entry: dict[str, Any]) -> bool:
     return (
-        isinstance(entry, dict)
-        and entry.get("format") == CACHE_FORMAT
-        and entry.get("key") == key
-        and isinstance(entry.get("kind"), str)
+        isinstance(entry.get("kind"), str)
         and isinstance(entry.get("facts"), list)
         and all(isinstance(f, dict) and isinstance(f.get("t"), str) and isinstance(f.get("line"), int)
                 for f in entry["facts"])
@@ -122,6 +113,18 @@ def write_entry(path: Path, entry: dict[str, Any]) -> None:
         os.replace(tmp, path)
     except OSError:
         return  # a cache that cannot be written only costs time
+
+
+def read_entry(path: Path, key: str) -> dict[str, Any] | None:
+    """A cache entry written by :func:`write_entry`, or None when it is missing, not JSON, of
+    another cache format or filed under another key. The caller checks the rest of its shape."""
+    try:
+        entry = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT or entry.get("key") != key:
+        return None
+    return entry
 
 
 class ResultCache:
@@ -146,13 +149,8 @@ class ResultCache:
     def get(self, key: str, path: str, role: str, leaves: int) -> FileResult | None:
         from auditor.leaves import FileResult
 
-        try:
-            entry = json.loads(self._path(key).read_bytes())
-        except (OSError, ValueError):
-            return None
-        if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT or entry.get("key") != key:
-            return None
-        return FileResult.from_json(path, role, entry.get("result"), leaves)
+        entry = read_entry(self._path(key), key)
+        return FileResult.from_json(path, role, entry.get("result"), leaves) if entry is not None else None
 
     def put(self, key: str, result: FileResult) -> None:
         write_entry(self._path(key), {"format": CACHE_FORMAT, "key": key, "result": result.to_json()})
@@ -174,14 +172,11 @@ class ReportCache:
 
         from auditor.model import Report
 
-        try:
-            raw = json.loads(self._path(key).read_bytes())
-        except (OSError, ValueError):
-            return None
-        if not isinstance(raw, dict) or raw.get("key") != key or raw.get("format") != CACHE_FORMAT:
+        entry = read_entry(self._path(key), key)
+        if entry is None:
             return None
         try:
-            return Report.model_validate(raw.get("report"))
+            return Report.model_validate(entry.get("report"))
         except ValidationError:
             return None
 

@@ -11,14 +11,13 @@ never pickle: an entry is data, and reading one cannot run code.
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from auditor.cache import CACHE_FORMAT, engine_version, write_entry
+from auditor.cache import CACHE_FORMAT, engine_version, read_entry, write_entry
 from auditor.matchers import MATCHERS
 from auditor.rules import Condition, Rule, RuleSpec
 
@@ -76,11 +75,8 @@ class RuleFileCache:
         return digest.hexdigest()
 
     def get(self, key: str) -> tuple[list[Rule], dict[str, Condition]] | None:
-        try:
-            entry = json.loads((self.directory / f"{key}.json").read_bytes())
-        except (OSError, ValueError):
-            return None
-        if not isinstance(entry, dict) or entry.get("key") != key or entry.get("format") != CACHE_FORMAT:
+        entry = read_entry(self.directory / f"{key}.json", key)
+        if entry is None:
             return None
         try:
             rules = []

@@ -9,7 +9,7 @@ import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from auditor import __version__
 from auditor.batch import (
@@ -181,35 +181,27 @@ def _start(todo: list[BatchJob], setup: MatchSetup, workers: int, pool: WorkerPo
 
 def _standby_batches(batches: list[list[BatchJob]], setup: MatchSetup,
                      standby: Standby) -> Iterator[list[FileResult]]:
-    """Facts from the standby worker (every batch submitted now) and the leaves matched here:
-    the standby never loads the matchers, so it is ready sooner, and this process has them
-    loaded already. A file that kills the worker gets a warning and no hits."""
-    tasks: list[FactsTask] = [(setup.cache_dir, setup.max_nodes, setup.timeout, batch) for batch in batches]
-    extracted = in_workers(
-        tasks, facts_task, 1,
-        lambda rest: [(*task[:3], [job]) for task in rest for job in task[3]],
-        lambda task, elapsed: [crashed_result(task[3][0][0], setup.timeout, elapsed)],
-        standby)
-    return _match_extracted(batches, cast("Iterator[list[FileFacts | FileResult]]", extracted), setup)
+    """Facts from the standby worker (every file submitted now, one task each) and the leaves
+    matched here, a batch at a time: the standby never loads the matchers, so it is ready
+    sooner, and this process has them loaded already. A file that kills the worker gets a
+    warning and no hits."""
+    tasks: list[FactsTask] = [(setup.cache_dir, setup.max_nodes, setup.timeout, [job])
+                              for batch in batches for job in batch]
+    extracted = in_workers(tasks, facts_task, 1, lambda rest: rest,
+                           lambda task, elapsed: [crashed_result(task[3][0][0], setup.timeout, elapsed)],
+                           standby)
+    return _match_extracted(batches, itertools.chain.from_iterable(
+        cast("Iterator[list[FileFacts | FileResult]]", extracted)), setup)
 
 
-def _match_extracted(batches: list[list[BatchJob]], extracted: Iterator[list[FileFacts | FileResult]],
+def _match_extracted(batches: list[list[BatchJob]], extracted: Iterator[FileFacts | FileResult],
                      setup: MatchSetup) -> Iterator[list[FileResult]]:
-    for batch, files in zip(batches, _regroup(extracted, batches), strict=True):
+    for batch in batches:
+        files = list(itertools.islice(extracted, len(batch)))
         crashed = {f.path: f for f in files if isinstance(f, FileResult)}
         facts = [f for f in files if isinstance(f, FileFacts)]
         matched = match_facts([job for job in batch if job[0].path not in crashed], facts, setup)
         yield [*matched, *crashed.values()]
-
-
-def _regroup(outputs: Iterator[list[Any]], batches: list[list[BatchJob]]) -> Iterator[list[Any]]:
-    """The outputs of tasks (a batch's, or one file's after a crash split it) as one list per batch."""
-    pending: list[Any] = []
-    for batch in batches:
-        while len(pending) < len(batch):
-            pending.extend(next(outputs))
-        yield pending[:len(batch)]
-        pending = pending[len(batch):]
 
 
 def match_tree(root: Path, options: ScanOptions, plan: LeafPlan, progress: Progress | None = None,
@@ -229,9 +221,11 @@ def match_tree(root: Path, options: ScanOptions, plan: LeafPlan, progress: Progr
     todo: list[BatchJob] = []
     cached: list[BatchJob] = []
     for source, data, fact_key in prepared.files:
-        result_key = ResultCache.key(fact_key, source.path, source.role, plan.digest) if results_cache else ""
-        job = (source, data, fact_key, result_key)
-        (cached if results_cache is not None and results_cache.has(result_key) else todo).append(job)
+        if results_cache is None:
+            todo.append((source, data, fact_key, ""))
+            continue
+        result_key = ResultCache.key(fact_key, source.path, source.role, plan.digest)
+        (cached if results_cache.has(result_key) else todo).append((source, data, fact_key, result_key))
     setup = MatchSetup(plan=plan, max_nodes=options.max_yaml_nodes, timeout=options.parse_timeout,
                        cache_dir=options.cache_dir)
     workers = options.jobs or os.cpu_count() or 1
@@ -249,12 +243,14 @@ def match_tree(root: Path, options: ScanOptions, plan: LeafPlan, progress: Progr
     unreadable: list[BatchJob] = []
     for job in cached:
         source = job[0]
-        result = results_cache.get(job[3], source.path, source.role, len(plan.leaves)) if results_cache else None
+        assert results_cache is not None  # only files with a cached entry are here
+        result = results_cache.get(job[3], source.path, source.role, len(plan.leaves))
         if result is None:
             unreadable.append(job)
             continue
         results[source.path] = result
         advance(1)
+
     def rest() -> Iterator[list[FileResult]]:  # started once the first stream is read out
         yield from _start(unreadable, setup, workers, None, standby)
 
