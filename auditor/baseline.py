@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from auditor.errors import ConfigError
 from auditor.model import Report, Status
+from auditor.safewrite import UnsafeWrite, write_text_atomic
 from auditor.yamlmarks import load_yaml_with_marks, where
 
 DEFAULT_BASELINE = ".auditor-baseline.yaml"
@@ -134,11 +135,15 @@ def dump_baseline(baseline: Baseline) -> str:
     return HEADER + yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=200)
 
 
-def write_baseline(path: Path, baseline: Baseline) -> None:
+def write_baseline(path: Path, baseline: Baseline, root: Path | None = None) -> None:
+    """Write the baseline file atomically, never through a symlink; ``root``: the path came from
+    the scanned repository's config (or is its default), so it must stay inside that folder."""
     try:
-        path.write_text(dump_baseline(baseline), encoding="utf-8")
+        write_text_atomic(path, dump_baseline(baseline), root=root)
+    except UnsafeWrite as exc:
+        raise ConfigError(str(exc)) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot write baseline: {exc.strerror}") from None
+        raise ConfigError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
 
 
 def load_baseline(path: Path) -> Baseline:

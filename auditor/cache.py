@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from auditor.model import Report
 
 from auditor.facts import Fact
+from auditor.safewrite import write_atomic
 
 CACHE_FORMAT = 1
 
@@ -103,16 +104,11 @@ def _valid(entry: dict[str, Any]) -> bool:
 def write_entry(path: Path, entry: dict[str, Any]) -> None:
     """Write one cache entry as JSON, atomically (temp file + rename): a concurrent reader sees
     the old entry or the new one, never half of one."""
-    import tempfile  # here: a scan served by the cache writes nothing
-
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry, separators=(",", ":")))
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(entry, separators=(",", ":")).encode("utf-8"), make_parents=True,
+                     private=True)
     except OSError:
-        return  # a cache that cannot be written only costs time
+        return  # a cache that cannot be written only costs time (and leaves no temporary file)
 
 
 def read_entry(path: Path, key: str) -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ from auditor.render.outputs import (
 )
 from auditor.render.progress import ProgressBar
 from auditor.rules import Checklist, default_paths, load_checklist
+from auditor.safewrite import UnsafeWrite, write_atomic
 from auditor.scan import ScanOptions, scan
 
 
@@ -240,7 +241,9 @@ def verify_cmd(document: Path, scan_path: Path, fix: bool, checklist: str | None
     if fix and result.claims:
         fixed = fix_document(text, result).encode("utf-8", errors="surrogateescape")
         try:
-            document.write_bytes(fixed)
+            write_atomic(document, fixed)
+        except UnsafeWrite as exc:
+            raise AuditorError(str(exc)) from None
         except OSError as exc:
             raise AuditorError(f"{document}: cannot write: {exc.strerror or exc}") from None
         click.echo(f"{document}: {len(result.claims)} tick(s) rewritten", err=True)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from auditor.errors import ConfigError
 from auditor.rules import ChecklistSpec
+from auditor.safewrite import inside
 from auditor.yamlmarks import Marks, load_yaml_with_marks, where
 
 YAML_NAMES = (".auditor.yaml", ".auditor.yml")
@@ -130,6 +131,15 @@ class LoadedConfig:
         """A path from the config, relative to the root it was found in."""
         path = Path(value)
         return path if path.is_absolute() else self.root / path
+
+    def resolve_inside(self, value: str, *key: Any) -> Path:
+        """A path from the config that must stay inside the root it was found in (the config is
+        the scanned repository's: it may not make the auditor read or write elsewhere)."""
+        path = self.resolve(value)
+        if "\x00" in value or not inside(self.root, path):
+            raise ConfigError(f"{self.where(*key)}: {'.'.join(str(k) for k in key)}: "
+                              f"{value!r} is outside the scanned folder")
+        return path
 
 
 def _toml_line(text: str, key: tuple[Any, ...]) -> int | None:

@@ -16,9 +16,10 @@ import click
 
 from auditor.baseline import from_report, load_baseline, tighten, write_baseline
 from auditor.cache import default_cache_dir
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, ConfigError
 from auditor.gate import verdict_lines
 from auditor.pipeline import ScanRequest, ScanRun, default_baseline_path, load_for_scan
+from auditor.safewrite import UnsafeWrite, check_target
 from auditor.scan import DEFAULT_MAX_YAML_NODES, DEFAULT_PARSE_TIMEOUT, scan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -105,7 +106,11 @@ def baseline_cmd(path: Path, output: Path | None, update: bool, config_file: Pat
     req = ScanRequest(path=path, config=config_file, checklist=checklist, rules=rules, jobs=jobs,
                       cache_dir=None if no_cache else default_cache_dir(), baseline=output)
     loaded, cl, _ids, options = load_for_scan(req, load_selected_checklist)
-    target = default_baseline_path(req, loaded)
+    target, confined_to = default_baseline_path(req, loaded)
+    try:
+        check_target(target, confined_to)  # refuse before scanning, not after
+    except UnsafeWrite as exc:
+        raise ConfigError(str(exc)) from None
     if target.exists() and not update:
         raise AuditorError(f"{target}: baseline exists; use --update to tighten it")
     if update and not target.exists():
@@ -113,10 +118,10 @@ def baseline_cmd(path: Path, output: Path | None, update: bool, config_file: Pat
     report = scan(path, cl, options)
     if update:
         new, changes = tighten(load_baseline(target), report, cl.spec.version)
-        write_baseline(target, new)
+        write_baseline(target, new, confined_to)
         for change in changes:
             click.echo(f"auditor: baseline: {change.item}: {change.before} -> {change.after}", err=True)
         click.echo(f"auditor: baseline updated: {target} ({len(changes)} change(s))", err=True)
         return
-    write_baseline(target, from_report(report, cl.spec.version))
+    write_baseline(target, from_report(report, cl.spec.version), confined_to)
     click.echo(f"auditor: baseline written: {target} ({len(report.items)} items)", err=True)

@@ -155,7 +155,8 @@ def run_scan(req: ScanRequest, loader: ChecklistLoader, progress: Progress | Non
             parse_fail_on(entry)
         except ValueError as exc:
             raise AuditorError(str(exc)) from None
-    baseline_path = req.baseline or (loaded.resolve(loaded.config.baseline) if loaded.config.baseline else None)
+    baseline_path = req.baseline or (loaded.resolve_inside(loaded.config.baseline, "baseline")
+                                     if loaded.config.baseline else None)
     baseline: Baseline | None = load_baseline(baseline_path) if baseline_path is not None else None
     report = scan(req.path, load, options, progress)
     cl = load()
@@ -166,9 +167,11 @@ def run_scan(req: ScanRequest, loader: ChecklistLoader, progress: Progress | Non
                    baseline_path=baseline_path)
 
 
-def default_baseline_path(req: ScanRequest, loaded: LoadedConfig) -> Path:
+def default_baseline_path(req: ScanRequest, loaded: LoadedConfig) -> tuple[Path, Path | None]:
+    """Where ``auditor baseline`` writes, and the folder it must stay in: none for ``--output``
+    (the user's choice), the scanned root for the config's ``baseline`` and the default name."""
     if req.baseline is not None:
-        return req.baseline
+        return req.baseline, None
     if loaded.config.baseline:
-        return loaded.resolve(loaded.config.baseline)
-    return req.path / DEFAULT_BASELINE
+        return loaded.resolve_inside(loaded.config.baseline, "baseline"), loaded.root
+    return req.path / DEFAULT_BASELINE, req.path

@@ -16,11 +16,12 @@ Nothing in these files is evaluated as code.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from auditor.errors import ConfigError
 from auditor.matchers import MATCHERS, Params
@@ -86,21 +87,37 @@ class Rule:
     applies_when: Condition | None
 
 
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _one_line_name(value: str) -> str:
+    """Names (titles, the checklist's name) end up in files, terminals and shell-read YAML:
+    no control or bidi-override characters."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 class ItemSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str
+    id: str = Field(pattern=ID_PATTERN)
     title: str
     description: str
     severity: Literal["low", "medium", "high", "critical"] = "medium"
     remediation: str
     rule: str
 
+    _title = field_validator("title")(_one_line_name)
+
 
 class SectionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str
+    id: str = Field(pattern=ID_PATTERN)
     title: str
     items: list[ItemSpec]
+
+    _title = field_validator("title")(_one_line_name)
 
 
 class ChecklistSpec(BaseModel):
@@ -108,6 +125,8 @@ class ChecklistSpec(BaseModel):
     version: int = 1
     name: str = "Best Practices Implementation Status"
     sections: list[SectionSpec]
+
+    _name = field_validator("name")(_one_line_name)
 
     def items(self) -> list[tuple[SectionSpec, ItemSpec]]:
         return [(s, i) for s in self.sections for i in s.items]

@@ -22,6 +22,7 @@ from auditor.render.junit import render_junit
 from auditor.render.markdown import render_markdown
 from auditor.render.sarif import render_sarif
 from auditor.render.text import render_text
+from auditor.safewrite import UnsafeWrite, write_text_atomic
 
 FORMAT_NAMES = ("text", "json", "html", "markdown", "sarif", "junit", "checklist")
 OUTPUT_OPTIONS = ("html", "sarif", "junit", "json", "markdown", "checklist")
@@ -59,11 +60,12 @@ def render_report(fmt: str, report: Report, options: RenderOptions | None = None
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write one output file; a failure is a one-line AuditorError."""
+    """Write one output file atomically, never through a symlink; a failure is a one-line
+    AuditorError and leaves any previous file as it was."""
     try:
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
+        write_text_atomic(path, text, make_parents=True)
+    except UnsafeWrite as exc:
+        raise AuditorError(str(exc)) from None
     except OSError as exc:
         raise AuditorError(f"{path}: cannot write: {exc.strerror or exc}") from None
 

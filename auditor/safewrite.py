@@ -1,0 +1,107 @@
+"""Every file the auditor writes goes through here: atomic, never through a symlink, and
+confined to the scanned root when the path came from the scanned repository.
+
+A write is a temporary file created beside the target (``O_CREAT | O_EXCL | O_NOFOLLOW``),
+filled, then renamed over the target: a reader sees the old file or the new one, a failed
+write leaves the old file as it was and no temporary behind. ``rename`` replaces a directory
+entry and never follows a link, so even a link planted between the check and the rename
+cannot redirect the bytes. Imports only the standard library: the start-up path uses it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+TEMP_PREFIX = ".auditor-tmp-"
+
+
+class UnsafeWrite(OSError):
+    """A write refused before anything was written; ``str()`` is one line for the user."""
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def inside(root: Path, path: Path) -> bool:
+    """``path`` (its folder resolved through links, its last part as written) lies inside ``root``."""
+    try:
+        real_root = root.resolve()
+        folder = path.parent.resolve() if path.parent != Path("") else Path.cwd().resolve()
+        return (folder / path.name).is_relative_to(real_root) and path.name not in ("", ".", "..")
+    except (OSError, RuntimeError):
+        return False
+
+
+def check_target(path: Path, root: Path | None = None) -> None:
+    """Refuse a target that is a symlink or not a regular file, or (with ``root``) one outside it."""
+    if root is not None and not inside(root, path):
+        raise UnsafeWrite(f"{path}: outside the scanned folder; not written")
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UnsafeWrite(f"{path}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise UnsafeWrite(f"{path}: is a symbolic link; not written (write to the file it names instead)")
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsafeWrite(f"{path}: is not a regular file; not written")
+
+
+def write_atomic(path: Path, data: bytes, root: Path | None = None, make_parents: bool = False,
+                 private: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically; ``OSError`` (``UnsafeWrite`` for a refusal) on failure.
+
+    ``root``: the path came from the scanned repository, so it must stay inside ``root``.
+    ``private``: keep the temporary file's owner-only mode (cache entries); otherwise the file
+    gets the existing file's mode, or the mode a plain ``open`` would give under the umask.
+    """
+    check_target(path, root)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if root is not None and not inside(root, path):  # a link among the new folders' parents
+            raise UnsafeWrite(f"{path}: outside the scanned folder; not written")
+    folder = path.parent if str(path.parent) else Path(".")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    tmp = None
+    for _attempt in range(100):  # random names: another user's planted file only costs a retry
+        candidate = folder / f"{TEMP_PREFIX}{os.urandom(6).hex()}"
+        try:
+            fd = os.open(candidate, flags, 0o600)
+        except FileExistsError:
+            continue
+        tmp = candidate
+        break
+    if tmp is None:
+        raise UnsafeWrite(f"{path}: cannot create a temporary file beside it")
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if not private:
+                try:
+                    mode = stat.S_IMODE(os.stat(path).st_mode)
+                except OSError:
+                    mode = 0o666 & ~_umask()
+                os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        check_target(path, root)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_text_atomic(path: Path, text: str, root: Path | None = None, make_parents: bool = False) -> None:
+    """:func:`write_atomic` for UTF-8 text with ``\\n`` line ends."""
+    write_atomic(path, text.encode("utf-8"), root=root, make_parents=make_parents)
