@@ -97,8 +97,10 @@ def _names(value: Any) -> Any:
 
 
 @lru_cache(maxsize=4096)
-def _glob_re(pattern: str) -> re.Pattern[str]:
-    """Segment glob: ``*`` stays within a dotted/slashed segment, ``**`` crosses them."""
+def _glob_re(pattern: str, separators: str = "./") -> re.Pattern[str]:
+    """Segment glob: ``*`` stays within a segment (dotted or slashed for keys; slashed only
+    for file paths, whose names may hold dots), ``**`` crosses them."""
+    one = "[^" + re.escape(separators) + "]"
     out = []
     i = 0
     while i < len(pattern):
@@ -108,9 +110,9 @@ def _glob_re(pattern: str) -> re.Pattern[str]:
             i += 2
             continue
         if c == "*":
-            out.append(r"[^./]*")
+            out.append(one + "*")
         elif c == "?":
-            out.append(r"[^./]")
+            out.append(one)
         else:
             out.append(re.escape(c))
         i += 1
@@ -133,7 +135,7 @@ def _glob_hint(pattern: str) -> tuple[str, str, tuple[str, ...], int] | None:
     return parts[0], parts[-1], inner, len(pattern.replace("*", ""))
 
 
-def _glob_full(pattern: str, text: str) -> bool:
+def _glob_full(pattern: str, text: str, separators: str = "./") -> bool:
     """Whether a segment glob (see :func:`_glob_re`) matches the whole text."""
     hint = _glob_hint(pattern)
     if hint is None:
@@ -143,7 +145,7 @@ def _glob_full(pattern: str, text: str) -> bool:
         return False
     if any(chunk not in text for chunk in inner):
         return False
-    return _glob_re(pattern).match(text) is not None
+    return _glob_re(pattern, separators).match(text) is not None
 
 
 def _fn_hint(pattern: str) -> tuple[str, str, tuple[str, ...]]:
@@ -270,15 +272,16 @@ def _below_accept(patterns: list[str], separators: str, empty: bool = False) -> 
 
 
 def path_matches(path: str, patterns: Iterable[str]) -> bool:
-    """Whether a segment glob matches the path, or (a glob without ``/``) its file name."""
+    """Whether a path glob (``*`` within a folder or file name, dots included; ``**`` across
+    folders) matches the path, or (a glob without ``/``) its file name."""
     name: str | None = None
     for p in patterns:
-        if _glob_full(p, path):
+        if _glob_full(p, path, "/"):
             return True
         if "/" not in p:
             if name is None:
                 name = path.rsplit("/", 1)[-1]
-            if _glob_full(p, name):
+            if _glob_full(p, name, "/"):
                 return True
     return False
 

@@ -27,8 +27,16 @@ def test_a_segment_glob_answers_as_its_regex(pattern: str, text: str) -> None:
 @given(st.lists(GLOB, max_size=4), TEXT)
 def test_path_matches_tries_the_file_name_for_globs_without_a_slash(patterns: list[str], path: str) -> None:
     name = path.rsplit("/", 1)[-1]
-    expected = any(_glob_re(p).match(path) or ("/" not in p and _glob_re(p).match(name)) for p in patterns)
+    expected = any(_glob_re(p, "/").match(path) or ("/" not in p and _glob_re(p, "/").match(name))
+                   for p in patterns)
     assert path_matches(path, patterns) is bool(expected)
+
+
+def test_a_path_glob_star_takes_dots_in_file_names_but_not_folders() -> None:
+    assert path_matches("alembic/versions/2022-02-21-19.56.24_6b0f_initial.py", ["**/versions/*.py"])
+    assert path_matches("conf/settings.prod.py", ["*prod.py"])
+    assert not path_matches("a/versions/sub/x.py", ["**/versions/*.py"])
+    assert not key_matches("services.web.image", "services.*")
 
 
 @SETTINGS
