@@ -364,12 +364,35 @@ class CallParams(Params):
     first_arg: Regex | None = Field(default=None, description="regex searched in the first positional argument only")
     not_kwarg: dict[str, Regex] = Field(default_factory=dict, description="keyword -> value regex that must not match")
     min_args: int = Field(default=0, description="at least this many positional arguments")
-    _n = field_validator("name", "kwargs", mode="before")(_names)
+    receiver: list[str] = Field(
+        default_factory=list,
+        description="globs: a method call counts only when its receiver is known to be one of these "
+                    "(the callee it was built from or its parameter annotation, else its text)")
+    not_receiver: list[str] = Field(
+        default_factory=list,
+        description="globs: a method call does not count when its receiver is one of these "
+                    "(same reading as receiver)")
+    _n = field_validator("name", "kwargs", "receiver", "not_receiver", mode="before")(_names)
+
+
+def _receiver_is(fact: Fact, patterns: list[str]) -> bool:
+    """Whether a method call's receiver (its known builder, else its text) matches a glob."""
+    known = fact.get("recv")
+    if known is None:
+        name = fact["name"]
+        if "." not in name:
+            return False
+        known = name.rsplit(".", 1)[0]
+    return name_matches(known, patterns)
 
 
 def _call_like(p: CallParams, fact: Fact) -> str | None:
     """The hit's key when the call's arguments satisfy ``p`` (its name has matched already)."""
     key = fact["name"]
+    if p.receiver and not _receiver_is(fact, p.receiver):
+        return None
+    if p.not_receiver and _receiver_is(fact, p.not_receiver):
+        return None
     kw = fact.get("kw", {})
     if p.kwargs:
         present = [k for pat in p.kwargs for k in kw if fnmatchcase(k, pat)]

@@ -51,3 +51,34 @@ def test_distinct_by_counts_the_found_text(tmp_path: Path) -> None:
 
 def test_distinct_by_holds_with_two_found_texts(tmp_path: Path) -> None:
     assert _holds(tmp_path, TWO_VERSIONS, "v")
+
+
+RECEIVERS = """\
+import threading
+
+from sqlalchemy import create_engine
+
+engine = create_engine("sqlite://")
+lock = threading.Lock()
+
+
+def work(conn):
+    lock.acquire()
+    engine.connect()
+    conn.acquire()
+"""
+
+
+def _call_lines(tmp_path: Path, **params: object) -> list[int]:
+    (tmp_path / "main.py").write_text(RECEIVERS, encoding="utf-8")
+    files, _ = extract_tree(tmp_path, ScanOptions(jobs=1))
+    cond = parse_condition({"python.call": {"name": ["*.acquire", "*.connect"], **params}}, "t.yaml", {}, ())
+    _, hits = Evaluator(FactIndex(files), {}).run(cond)
+    return sorted(h.line for h in hits)
+
+
+def test_receiver_resolves_what_a_method_is_called_on(tmp_path: Path) -> None:
+    assert _call_lines(tmp_path) == [10, 11, 12]
+    assert _call_lines(tmp_path, not_receiver=["threading.*"]) == [11, 12]  # the lock, by its builder
+    assert _call_lines(tmp_path, receiver=["sqlalchemy.*"]) == [11]
+    assert _call_lines(tmp_path, not_receiver=["con*"]) == [10, 11]  # unknown: judged by its text

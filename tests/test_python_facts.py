@@ -197,3 +197,37 @@ def test_fstring_fields_are_recorded() -> None:
     (fact,) = facts('q = f"SELECT * FROM {TABLE} WHERE id = {user.id}"\n', "string")
     assert fact["fstring"] and fact["fields"] == ["TABLE", "user.id"]
     assert fact["value"] == "SELECT * FROM {} WHERE id = {}"
+
+
+def test_method_calls_know_their_receiver_where_the_file_says_it() -> None:
+    calls = {c["name"]: c for c in facts(
+        """
+        import threading
+        from filelock import FileLock
+        import httpx
+
+        class Index:
+            def __init__(self):
+                self._lock = None
+
+            def open(self, path):
+                self._lock = FileLock(path)
+                self._lock.acquire(timeout=1)
+
+        guard = threading.Lock()
+        guard.acquire()
+        shared = make()
+        shared = other()
+        shared.execute()
+
+        async def fetch(client: httpx.AsyncClient, conn):
+            await client.get("/")
+            await conn.execute("SELECT 1")
+        """,
+        "call",
+    )}
+    assert calls["self._lock.acquire"]["recv"] == "filelock.FileLock"  # the None placeholder aside
+    assert calls["guard.acquire"]["recv"] == "threading.Lock"
+    assert "recv" not in calls["shared.execute"]  # built by two different callees: unknown
+    assert calls["client.get"]["recv"] == "httpx.AsyncClient"  # the parameter's annotation
+    assert "recv" not in calls["conn.execute"]

@@ -7,7 +7,10 @@ function/class or ``<module>``):
 - ``call``      ``name``: callee resolved through imports (``sqlalchemy.create_engine``;
                 method calls keep their receiver text, ``engine.dispose``; a call in a
                 chain is marked ``()``, ``structlog.get_logger().info``), ``args``:
-                positional values, ``kw``: keyword name -> value.
+                positional values, ``kw``: keyword name -> value; ``recv``, when known,
+                what the method's receiver is: the one callee the file assigns it from
+                (``self._lock = filelock.FileLock(...)`` gives ``filelock.FileLock``) or the
+                annotation of the enclosing function's parameter of that name.
 - ``decorator`` ``name``, ``args``, ``kw`` like a call (a bare decorator has no args),
                 ``target``: the decorated function or class.
 - ``function``  ``name``, ``async``, ``params`` (name, ``ann``: names in the annotation,
@@ -806,7 +809,43 @@ def extract_python(source: bytes, tree: ast.AST | None = None, shape: Outline | 
             if t == "assign":
                 fact["ann"] = [_resolve(b, aliases) for b in fact["ann"]]
         facts.append(fact)
+    _mark_receivers(facts)
     return _dedupe_refs(facts)
+
+
+def _mark_receivers(facts: list[Fact]) -> None:
+    """Give method calls ``recv``: what their receiver is, where the file says it plainly.
+
+    A receiver (``lock``, ``self._lock``) is known when every assignment to that text in the
+    file that builds something calls the same callee (``None`` placeholders aside), or when it
+    is a parameter of the enclosing function annotated with one name. Anything else stays
+    unknown: a rule then judges the call by its name alone."""
+    built: dict[str, set[str]] = {}
+    for fact in facts:
+        if fact["t"] == "assign" and fact["op"] in ("=", ":"):
+            value = fact["value"]
+            if value is None or (isinstance(value, dict) and value.get("expr") == "missing"):
+                continue
+            callee = value.get("call") if isinstance(value, dict) and set(value) == {"call"} else None
+            built.setdefault(fact["target"], set()).add(callee or "<other>")
+    params: dict[tuple[str, str], str] = {}
+    for fact in facts:
+        if fact["t"] == "function":
+            for param in fact["params"]:
+                if len(param["ann"]) == 1:
+                    params[(fact["scope"], param["name"])] = param["ann"][0]
+    for fact in facts:
+        if fact["t"] != "call" or "." not in fact["name"]:
+            continue
+        receiver = fact["name"].rsplit(".", 1)[0]
+        callees = built.get(receiver)
+        if callees is not None:
+            if len(callees) == 1 and "<other>" not in callees:
+                fact["recv"] = next(iter(callees))
+            continue
+        ann = params.get((fact["scope"], receiver))
+        if ann is not None:
+            fact["recv"] = ann
 
 
 def _dedupe_refs(facts: list[Fact]) -> list[Fact]:
