@@ -63,6 +63,7 @@ class AuditorConfig(BaseModel):
     fail_under: float | None = Field(default=None, ge=0.0, le=1.0)
     fail_under_sections: dict[str, float] = Field(default_factory=dict)
     require: list[str] = Field(default_factory=list, description="items that must be implemented")
+    require_level: str | None = Field(default=None, description="a level of the checklist the service must reach")
     fail_on: list[str] = Field(default_factory=list, description="missing|partial[:severity]")
     soft_fail: bool = False
     baseline: str | None = Field(default=None, description="baseline file, relative to the root")
@@ -277,6 +278,7 @@ class ChecklistIds:
     items: list[str]
     sections: list[str]
     section_of: dict[str, str]
+    levels: list[str] = field(default_factory=list)
 
 
 def checklist_ids(checklist_path: Path) -> ChecklistIds:
@@ -288,7 +290,8 @@ def checklist_ids(checklist_path: Path) -> ChecklistIds:
     except (OSError, yaml.YAMLError, ValidationError):
         return ChecklistIds([], [], {})  # the full load reports the problem with its line
     section_of = {i.id: s.id for s in spec.sections for i in s.items}
-    return ChecklistIds(items=list(section_of), sections=[s.id for s in spec.sections], section_of=section_of)
+    return ChecklistIds(items=list(section_of), sections=[s.id for s in spec.sections], section_of=section_of,
+                        levels=[lv.id for lv in spec.levels])
 
 
 def check_ids(loaded: LoadedConfig, ids: ChecklistIds) -> None:
@@ -313,6 +316,10 @@ def check_ids(loaded: LoadedConfig, ids: ChecklistIds) -> None:
                 kind = "item or section" if valid is both else "section" if valid is ids.sections else "item"
                 at = loaded.where(key, value) if key in ("severity", "fail_under_sections") else loaded.where(key, i)
                 raise ConfigError(f"{at}: {key}: unknown {kind} id {value!r}{_hint(value, valid)}")
+    if cfg.require_level is not None and cfg.require_level not in ids.levels:
+        known = f"levels: {', '.join(ids.levels)}" if ids.levels else "the checklist defines no levels"
+        raise ConfigError(f"{loaded.where('require_level')}: require_level: unknown level {cfg.require_level!r}"
+                          f"{_hint(cfg.require_level, ids.levels)} ({known})")
 
 
 def selected_items(ids: ChecklistIds, select: list[str], ignore: list[str]) -> list[str] | None:

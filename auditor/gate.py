@@ -14,6 +14,7 @@ from datetime import date
 from auditor.baseline import Baseline, compare
 from auditor.config import SEVERITIES, WaiverConfig, parse_fail_on
 from auditor.errors import AuditorError
+from auditor.levels import level_rank
 from auditor.model import ItemResult, Report, Waiver
 
 STATUS_BADNESS = {"implemented": 0, "partial": 1, "missing": 2}
@@ -28,9 +29,11 @@ class GatePolicy:
     require: list[str] = field(default_factory=list)
     fail_on: list[str] = field(default_factory=list)
     soft_fail: bool = False
+    require_level: str | None = None
 
     def active(self) -> bool:
-        return bool(self.fail_under is not None or self.fail_under_sections or self.require or self.fail_on)
+        return bool(self.fail_under is not None or self.fail_under_sections or self.require or self.fail_on
+                    or self.require_level)
 
 
 @dataclass
@@ -136,6 +139,8 @@ def check_gate(report: Report, policy: GatePolicy, section_of: dict[str, str],
             sev = f" with severity {min_severity} or above" if min_severity != "low" else ""
             shown = ", ".join(i.id for i in bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
             result.failures.append(f"fail-on {entry}: {len(bad)} item(s) {what}{sev}: {shown}")
+    if policy.require_level is not None:
+        result.failures.extend(_level_failures(report, policy.require_level))
     if baseline is not None:
         diff = compare(baseline, report)
         for change in diff.regressions:
@@ -145,6 +150,17 @@ def check_gate(report: Report, policy: GatePolicy, section_of: dict[str, str],
                                 "(run `auditor baseline --update` to tighten the baseline)")
         result.notes.extend(diff.notes)
     return result
+
+
+def _level_failures(report: Report, required: str) -> list[str]:
+    info = report.level
+    if info is None or required not in info.levels:
+        return [f"required level {required}: the checklist defines no such level"]
+    if level_rank(info, info.name) >= level_rank(info, required):
+        return []
+    unmet = ", ".join(info.unmet[:10]) + (f" and {len(info.unmet) - 10} more" if len(info.unmet) > 10 else "")
+    return [f"level {info.name or 'none'} is below the required level {required}: "
+            f"{info.next} still needs {unmet}"]
 
 
 def verdict_lines(result: GateResult, soft_fail: bool) -> list[str]:

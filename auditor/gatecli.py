@@ -45,6 +45,8 @@ def gate_options(func: F) -> F:
                      help="Fail when the score (0-1, waived items left out) is below SCORE; "
                           "SECTION=SCORE for one section (repeatable)."),
         click.option("--require", multiple=True, metavar="ID,...", help="Items that must be implemented."),
+        click.option("--require-level", metavar="LEVEL",
+                     help="Fail unless the service reaches this level of the checklist (e.g. silver)."),
         click.option("--fail-on", multiple=True, metavar="missing|partial[:SEVERITY]",
                      help="Fail when an item is missing (or partial or worse) at SEVERITY or above."),
         click.option("--soft-fail", is_flag=True, default=False, help="Report the gate's verdict but exit 0."),
@@ -72,6 +74,7 @@ def scan_request(path: Path, checklist: str | None, rules: tuple[str, ...], excl
         include=tuple(gate.get("include") or ()), exclude=exclude, select=select, ignore=gate.get("ignore"),
         max_file_size=max_file_size, jobs=jobs, cache_dir=cache_dir,
         fail_under=tuple(gate.get("fail_under") or ()), require=tuple(gate.get("require") or ()),
+        require_level=gate.get("require_level"),
         fail_on=tuple(gate.get("fail_on") or ()), soft_fail=bool(gate.get("soft_fail")),
         baseline=gate.get("baseline_file"), today=gate.get("today"),
         max_yaml_nodes=int(gate.get("max_yaml_nodes") or DEFAULT_MAX_YAML_NODES),

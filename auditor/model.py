@@ -102,6 +102,15 @@ class CodeHealth(BaseModel):
     average_cc: float = 0.0
 
 
+class LevelInfo(BaseModel):
+    """The highest level of the checklist the service reaches, and what stands before the next one."""
+
+    name: str | None = Field(default=None, description="the highest level reached (absent: none)")
+    next: str | None = Field(default=None, description="the next level (absent: the top one is reached)")
+    unmet: list[str] = Field(default_factory=list, description="item ids the next level still needs")
+    levels: list[str] = Field(default_factory=list, description="every level of the checklist, lowest first")
+
+
 class Report(BaseModel):
     """The JSON report contract (schema_version 1) plus warnings and stats."""
 
@@ -114,6 +123,7 @@ class Report(BaseModel):
     warnings: list[ScanWarning] = Field(default_factory=list)
     stats: dict[str, int] = Field(default_factory=dict)
     code_health: CodeHealth | None = None
+    level: LevelInfo | None = None
 
     def sections(self) -> list[tuple[str, list[ItemResult]]]:
         """Items grouped by section, in checklist order."""

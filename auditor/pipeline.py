@@ -24,6 +24,7 @@ from auditor.config import (
 )
 from auditor.errors import EXIT_GATE_FAILED, EXIT_OK, AuditorError, ConfigError
 from auditor.gate import GatePolicy, GateResult, apply_waivers, check_gate, parse_fail_under
+from auditor.levels import compute_level
 from auditor.model import Report
 from auditor.rules import Checklist, default_paths
 from auditor.scan import DEFAULT_MAX_YAML_NODES, DEFAULT_PARSE_TIMEOUT, Progress, ScanOptions, scan
@@ -50,6 +51,7 @@ class ScanRequest:
     cache_dir: Path | None = None
     fail_under: tuple[str, ...] = ()
     require: tuple[str, ...] = ()
+    require_level: str | None = None
     fail_on: tuple[str, ...] = ()
     soft_fail: bool = False
     baseline: Path | None = None
@@ -137,12 +139,18 @@ def policy_for(req: ScanRequest, loaded: LoadedConfig, ids: ChecklistIds) -> Gat
     _check_flag("--fail-under", list(sections), ids.sections)
     require = _split(req.require)
     _check_flag("--require", require, ids.items)
+    if req.require_level is not None and ids.items and req.require_level not in ids.levels:
+        known = f"levels: {', '.join(ids.levels)}" if ids.levels else "the checklist defines no levels"
+        close = difflib.get_close_matches(req.require_level, ids.levels, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise AuditorError(f"--require-level: unknown level {req.require_level!r}{hint} ({known})")
     return GatePolicy(
         fail_under=overall if overall is not None else cfg.fail_under,
         fail_under_sections={**cfg.fail_under_sections, **sections},
         require=require or list(cfg.require),
         fail_on=_split(req.fail_on) or list(cfg.fail_on),
         soft_fail=req.soft_fail or cfg.soft_fail,
+        require_level=req.require_level or cfg.require_level,
     )
 
 
@@ -162,6 +170,7 @@ def run_scan(req: ScanRequest, loader: ChecklistLoader, progress: Progress | Non
     cl = load()
     today = req.today or date.today()
     waiver_failures = apply_waivers(report, loaded.config.waivers, today, ids.items, loaded.source or "config")
+    report.level = compute_level(report, cl.spec)
     result = check_gate(report, policy, ids.section_of, baseline, waiver_failures)
     return ScanRun(report=report, gate=result, config=loaded, checklist=cl, soft_fail=policy.soft_fail,
                    baseline_path=baseline_path)

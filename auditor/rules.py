@@ -120,11 +120,32 @@ class SectionSpec(BaseModel):
     _title = field_validator("title")(_one_line_name)
 
 
+class LevelRequirement(BaseModel):
+    """Items a level needs: the listed ``items``, plus those of ``sections`` (every section when only
+    ``severity`` is given) at ``severity`` or above; each at least ``status`` (or not applicable)."""
+
+    model_config = ConfigDict(extra="forbid")
+    items: list[str] = Field(default_factory=list)
+    sections: list[str] = Field(default_factory=list)
+    severity: Literal["low", "medium", "high", "critical"] | None = None
+    status: Literal["implemented", "partial"] = "implemented"
+
+
+class LevelSpec(BaseModel):
+    """A named level (bronze, silver, ...); a level is reached when it and every level before it are met."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: str = ""
+    require: list[LevelRequirement] = Field(min_length=1)
+
+
 class ChecklistSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int = 1
     name: str = "Best Practices Implementation Status"
     sections: list[SectionSpec]
+    levels: list[LevelSpec] = Field(default_factory=list)
 
     _name = field_validator("name")(_one_line_name)
 
@@ -323,6 +344,7 @@ def load_checklist(checklist_path: Path, rule_paths: list[Path], display_root: P
             if keep:
                 sections.append(section.model_copy(update={"items": keep}))
         spec = spec.model_copy(update={"sections": sections})
+    _check_levels(spec, name, marks, select)
     rules, conditions = load_rule_files(rule_paths, display_root, cache_dir)
     seen: set[str] = set()
     for si, section in enumerate(spec.sections):
@@ -343,6 +365,31 @@ def load_checklist(checklist_path: Path, rule_paths: list[Path], display_root: P
     for cname, cond in conditions.items():
         _check_refs(cond, conditions, f"condition {cname!r}", (cname,))
     return Checklist(spec=spec, path=name, rules=rules, conditions=conditions)
+
+
+def _check_levels(spec: ChecklistSpec, name: str, marks: Marks, select: list[str] | None) -> None:
+    """Level ids are unique and name existing sections and items (of the whole checklist when
+    ``select`` narrowed it: an item left out makes the level unmet, not the checklist wrong)."""
+    if select:
+        return
+    sections = [s.id for s in spec.sections]
+    items = [i.id for _, i in spec.items()]
+    seen: set[str] = set()
+    for li, level in enumerate(spec.levels):
+        if level.id in seen:
+            raise ConfigError(f"{where(name, marks, ('levels', li, 'id'))}: level {level.id!r} appears twice")
+        seen.add(level.id)
+        for ri, req in enumerate(level.require):
+            for key, values, valid in (("sections", req.sections, sections), ("items", req.items, items)):
+                for vi, value in enumerate(values):
+                    if value not in valid:
+                        close = difflib.get_close_matches(value, valid, n=1)
+                        hint = f" (did you mean {close[0]!r}?)" if close else ""
+                        loc = where(name, marks, ("levels", li, "require", ri, key, vi))
+                        raise ConfigError(f"{loc}: level {level.id!r} names unknown {key[:-1]} {value!r}{hint}")
+            if not (req.items or req.sections or req.severity):
+                loc = where(name, marks, ("levels", li, "require", ri))
+                raise ConfigError(f"{loc}: level {level.id!r}: a requirement needs items, sections or severity")
 
 
 def default_paths() -> tuple[Path, list[Path]]:

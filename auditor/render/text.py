@@ -37,6 +37,10 @@ def render_text(report: Report, colour: bool = False, verbose: bool = False) -> 
         f"score {s.score:.0%}  implemented {s.implemented}  partial {s.partial}  missing {s.missing}  "
         f"not applicable {s.not_applicable}  ({report.project.files_scanned} files)"
     )
+    if report.level is not None:
+        lv = report.level
+        after = f"; {lv.next} needs {len(lv.unmet)} more item(s): {', '.join(lv.unmet[:5])}" if lv.next else ""
+        out.append(f"level {lv.name or 'none'}{after}{' ...' if len(lv.unmet) > 5 else ''}")
     if report.warnings:
         out.append(f"{len(report.warnings)} warning(s): files not fully read (see --format json)")
     return "\n".join(out) + "\n"
