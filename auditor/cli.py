@@ -14,6 +14,7 @@ import click
 from auditor import __version__
 from auditor.cache import default_cache_dir
 from auditor.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, AuditorError
+from auditor.fleet.cli import fleet
 from auditor.gatecli import baseline_cmd, finish, gate_options, scan_request
 from auditor.launch import tune_gc
 from auditor.pipeline import run_scan
@@ -88,6 +89,7 @@ def run() -> None:
 
 
 main.add_command(baseline_cmd)
+main.add_command(fleet)
 
 
 @main.command("scan")

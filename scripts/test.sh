@@ -19,17 +19,35 @@ echo "== setting up .venv (auditor) and .venv-ref (reference service)"
   -r fixtures/reference-service/requirements-load.txt
 
 status=0
-echo "== auditor tests"
-.venv/bin/python -m pytest || status=1
-
-echo "== reference service tests (SQLite)"
-(cd fixtures/reference-service && ../../.venv-ref/bin/python -m pytest -q -p no:cacheprovider) || status=1
-
 pg_url=${REF_POSTGRES_URL:-}
 started_pg=0
 if [ -z "$pg_url" ] && pg_url=$(bash scripts/postgres.sh start 2>/dev/null); then
   started_pg=1
 fi
+[ -n "$pg_url" ] || echo "== no PostgreSQL server: its suites are skipped (set REF_POSTGRES_URL or apt-get install postgresql)"
+
+# a Dask scheduler and two workers on 127.0.0.1 for the fleet tests (stopped on exit)
+dask_pids=()
+stop_dask() { for pid in "${dask_pids[@]}"; do kill "$pid" 2>/dev/null || true; done; dask_pids=(); wait 2>/dev/null || true; }
+trap stop_dask EXIT
+dask_port=${AUDITOR_DASK_PORT:-58786}
+dask_dir=$(mktemp -d)
+.venv/bin/dask scheduler --host 127.0.0.1 --port "$dask_port" --no-dashboard >"$dask_dir/scheduler.log" 2>&1 &
+dask_pids+=($!)
+for i in 1 2; do
+  .venv/bin/dask worker "tcp://127.0.0.1:$dask_port" --host 127.0.0.1 --nworkers 1 --nthreads 1 --no-dashboard \
+    --local-directory "$dask_dir/worker$i" >"$dask_dir/worker$i.log" 2>&1 &
+  dask_pids+=($!)
+done
+
+echo "== auditor tests"
+AUDITOR_TEST_POSTGRES_URL="$pg_url" AUDITOR_TEST_DASK_SCHEDULER="tcp://127.0.0.1:$dask_port" \
+  .venv/bin/python -m pytest || status=1
+stop_dask
+
+echo "== reference service tests (SQLite)"
+(cd fixtures/reference-service && ../../.venv-ref/bin/python -m pytest -q -p no:cacheprovider) || status=1
+
 if [ -n "$pg_url" ]; then
   echo "== reference service tests (PostgreSQL)"
   (cd fixtures/reference-service && TEST_DATABASE_URL="$pg_url" ../../.venv-ref/bin/python -m pytest -q -p no:cacheprovider) \
