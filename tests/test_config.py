@@ -54,7 +54,7 @@ def test_unknown_key_names_file_line_and_closest_key(tmp_path: Path, tiny: tuple
     assert result.stderr.strip() == (
         "auditor: error: .auditor.yaml:2: unknown key 'fail_undr' (did you mean 'fail_under'?); valid keys: "
         "checklist, rules, include, exclude, select, ignore, severity, fail_under, fail_under_sections, require, "
-        "fail_on, soft_fail, baseline, waivers")
+        "require_level, fail_on, soft_fail, baseline, waivers")
     assert "Traceback" not in result.output
 
 

@@ -90,3 +90,47 @@ def ingest_cmd(reports: tuple[Path, ...], store_arg: str | None, service: str | 
     finally:
         store.close()
     click.echo(f"fleet: ingested {len(names)} report(s) as run {run_id}: {', '.join(names)}", err=True)
+
+
+@fleet.command("report")
+@store_option
+@click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("fleet-report"), show_default=True, help="Folder for index.html and services/NAME.html.")
+@click.option("--title", default="Fleet", show_default=True, help="The dashboard's title.")
+@click.option("--no-service-pages", is_flag=True, help="Write the dashboard only, without each service's report.")
+@click.option("--markdown", "md_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write Markdown here.")
+@click.option("--csv", "csv_file", type=click.Path(path_type=Path, dir_okay=False), help="Also write CSV here.")
+@click.option("--json", "json_file", type=click.Path(path_type=Path, dir_okay=False), help="Also write JSON here.")
+def report_cmd(store_arg: str | None, out_dir: Path, title: str, no_service_pages: bool, md_file: Path | None,
+               csv_file: Path | None, json_file: Path | None) -> None:
+    """Write the fleet dashboard (one self-contained HTML file) and optional Markdown, CSV and JSON exports."""
+    from auditor.fleet.dashboard import write_dashboard
+    from auditor.fleet.exports import render_csv, render_json, render_markdown
+    from auditor.fleet.history import load_view
+    from auditor.fleet.store import open_store
+    from auditor.render.outputs import write_text
+
+    target = store_arg or DEFAULT_STORE
+    if "://" not in target and not Path(target).is_file():
+        raise AuditorError(f"{target}: no results store (run `auditor fleet scan` or `auditor fleet ingest` first)")
+    store = open_store(target)
+    try:
+        view = load_view(store)
+        reports: dict[str, str] = {}
+        if not no_service_pages:
+            for v in view.services:
+                text = store.report_text(v.scan_id) if v.scan_id is not None else None
+                if text is not None:
+                    reports[v.name] = text
+    finally:
+        store.close()
+    try:
+        index = write_dashboard(view, out_dir, reports, title)
+    except OSError as exc:
+        raise AuditorError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
+    for path, render in ((md_file, lambda: render_markdown(view, title)), (csv_file, lambda: render_csv(view)),
+                         (json_file, lambda: render_json(view))):
+        if path is not None:
+            write_text(path, render())
+    click.echo(f"fleet: dashboard written: {index} ({len(view.services)} services, {len(view.runs)} runs)", err=True)

@@ -99,8 +99,9 @@ class Store:
         found = conn.execute(sa.select(m.services.c.id).where(m.services.c.name == meta.name)).scalar()
         if found is None:
             return int(conn.execute(m.services.insert().values(name=meta.name, **values)).inserted_primary_key[0])  # type: ignore[index]
-        conn.execute(m.services.update().where(m.services.c.id == found).values(
-            **{k: v for k, v in values.items() if v not in (None, "[]")}))
+        given = {k: v for k, v in values.items() if v not in (None, "[]")}
+        if given:
+            conn.execute(m.services.update().where(m.services.c.id == found).values(**given))
         return int(found)
 
     def done_commits(self, service: str, fingerprint: str) -> list[str]:
