@@ -44,7 +44,8 @@ def _variant(path: Path, name: str, changes: dict[str, str], commit: str) -> Pat
 def store_path(tmp_path: Path) -> Path:
     """Two ingest runs of three services; 'billing' regresses on config.struct between them."""
     db = tmp_path / "fleet.db"
-    week1 = [_variant(tmp_path / "b1.json", "billing", {"config.struct": "implemented", "config.validation": "implemented"}, "a1"),
+    both = {"config.struct": "implemented", "config.validation": "implemented"}
+    week1 = [_variant(tmp_path / "b1.json", "billing", both, "a1"),
              _variant(tmp_path / "s1.json", "search", {}, "b1")]
     week2 = [_variant(tmp_path / "b2.json", "billing", {"config.validation": "implemented"}, "a2"),
              _variant(tmp_path / "s2.json", "search", {"config.validation": "partial"}, "b2")]
