@@ -28,6 +28,18 @@ PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 # Load-test suites are test code too: they exercise the service, they are not part of it.
 TEST_DIRS = frozenset({"tests", "test", "testing", "loadtests", "load_tests", "load-tests", "locust"})
 DOC_DIRS = frozenset({"examples", "example", "docs", "doc", "docs_src", "samples", "sample"})
+# Migration revisions: evidence for schema items only (rules that want them name the role).
+MIGRATION_DIRS = frozenset({"migrations", "versions", "revisions"})
+# Developer tooling, not the service's runtime: dev environments and probes, theme/asset builds.
+TOOLING_DIRS = frozenset({"dev", "devtools", "dev-tools", "dev_tools", "hack", ".devcontainer"})
+ASSET_DIRS = frozenset({"themes", "theme", "static", "assets"})
+ASSET_BUILD_FILES = ("vite.config.", "webpack.", "webpack.config.", "rollup.config.", "gulpfile.", "gruntfile.",
+                     "postcss.config.", "tailwind.config.", "babel.config.", "esbuild.", "snowpack.config.")
+# Commands that load seed, demo or fake data: their queries and settings are not the service's.
+_SEED_STEMS = frozenset({"seed", "seeds", "seed_db", "seed_data", "seed_database", "populate", "populate_db",
+                         "populate_data", "populate_database", "demo", "demo_data", "load_demo_data",
+                         "create_demo_data", "fake_data", "generate_fake_data", "dummy_data", "sample_data",
+                         "load_sample_data", "create_sample_data"})
 
 DEFAULT_MAX_FILE_BYTES = 2_000_000
 MAX_FOLDER_DEPTH = 200
@@ -76,7 +88,12 @@ class Discovery:
 
 
 def role_of(rel: str) -> str:
-    """runtime, test or docs, per the checklist's ground rules."""
+    """runtime, test, docs, tooling or migration, per the checklist's ground rules.
+
+    ``tooling`` is what developers run beside the service (dev environments and probes, theme
+    or asset builds, seed/demo-data commands); ``migration`` is a migration revision folder.
+    Neither is the service's runtime: rules see them only when they name the role.
+    """
     parts = rel.split("/")
     name = parts[-1]
     dirs = [p.lower() for p in parts[:-1]]
@@ -89,7 +106,60 @@ def role_of(rel: str) -> str:
         return "test"
     if any(d in DOC_DIRS for d in dirs):
         return "docs"
+    if _is_tooling(name.lower(), dirs):
+        return "tooling"
+    if any(d in MIGRATION_DIRS for d in dirs):
+        return "migration"
     return "runtime"
+
+
+def _is_tooling(lower: str, dirs: list[str]) -> bool:
+    if any(d in TOOLING_DIRS for d in dirs):
+        return True
+    if lower.startswith(ASSET_BUILD_FILES) and lower.endswith((".js", ".mjs", ".cjs", ".ts")):
+        return True
+    suffix = _suffix(lower)
+    if suffix in (".js", ".mjs", ".cjs", ".ts", ".css", ".sh") and any(d in ASSET_DIRS for d in dirs):
+        return True
+    return suffix == ".py" and lower[: -len(suffix)] in _SEED_STEMS
+
+
+# How close a file is to the service's own runtime, for ordering evidence: the running service
+# first, then its scripts and migration revisions, then tooling and tests, docs last.
+_ROLE_TIERS = {"runtime": 0, "migration": 1, "tooling": 2, "test": 2, "docs": 3}
+SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools"})
+
+
+def evidence_tier(rel: str, role: str) -> int:
+    """0 for the service's runtime code and configuration, 1 for its scripts and migration
+    revisions, 2 for tooling and tests, 3 for docs."""
+    tier = _ROLE_TIERS.get(role, 3)
+    if tier == 0 and any(d.lower() in SCRIPT_DIRS for d in rel.split("/")[:-1]):
+        return 1
+    return tier
+
+
+def never_evidence(rel: str) -> bool:
+    """Files that prove nothing about the service, whatever they say: issue and pull-request
+    templates, changelogs, licences and the auditor's own configuration."""
+    parts = rel.split("/")
+    lower = parts[-1].lower()
+    dirs = [p.lower() for p in parts[:-1]]
+    if any(d in ("issue_template", "pull_request_template", "discussion_template", "issue_templates",
+                 "merge_request_templates") for d in dirs):
+        return True
+    if lower.startswith(("pull_request_template", "issue_template")):
+        return True
+    if lower in (".auditor.yaml", ".auditor.yml"):
+        return True
+    if _suffix(lower) not in ("", ".md", ".rst", ".txt", ".markdown"):
+        return False  # code and configuration named like these (history.py) are code
+    stem = lower.split(".", 1)[0]
+    if stem in ("changelog", "changes", "history", "news", "release_notes", "releasenotes", "release-notes",
+                "license", "licence", "copying", "notice"):
+        return True
+    return bool(dirs) and dirs[-1] in ("changelog.d", "changes", "newsfragments", "changelog", "release-notes",
+                                       "releasenotes")
 
 
 def _suffix(name: str) -> str:
@@ -287,6 +357,8 @@ def discover(
                 what = next((name for test, name in _SPECIAL if test(st_mode)), None)
                 if what is not None and not ignore.ignored(rel, False):
                     result.warnings.append((rel, f"skipped: {what}, not a regular file"))
+                continue
+            if never_evidence(rel):
                 continue
             kind = kind_of(rel)
             if kind is None and "." not in entry.name:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from auditor import __version__
+from auditor.discover import evidence_tier
 from auditor.facts import FileFacts
 from auditor.index import FactIndex, Hit
 from auditor.matchers import Params, run_matcher
@@ -28,9 +29,18 @@ from auditor.rules import Checklist, Condition, Rule
 MAX_EVIDENCE = 5
 LeafSource = Callable[[str, Params, int], list[Hit] | None]
 """Raw hits of one leaf matcher, marked with the given leaf number, or None to run it over the index."""
-# Matchers that show something is present (imported, declared) rather than used: their hits
-# are cited after those of the conditions that show the practice at work.
-PRESENCE_MATCHERS = frozenset({"python.import", "dependency"})
+# What a matcher's hit proves, strongest first: the call, key or instruction that does the job (0);
+# a definition, whose line is a function's or class's first line (1); presence, an import, a
+# declared dependency or a file that exists (2). Evidence cites stronger conditions first.
+DEFINITION_MATCHERS = frozenset({"python.function", "python.class"})
+PRESENCE_MATCHERS = frozenset({"python.import", "dependency", "file.exists"})
+
+
+def strength_of(op: str) -> int:
+    """0 for a matcher that shows the practice at work, 1 for a definition, 2 for presence."""
+    if op in PRESENCE_MATCHERS:
+        return 2
+    return 1 if op in DEFINITION_MATCHERS else 0
 
 
 class Evaluator:
@@ -42,7 +52,8 @@ class Evaluator:
         self._memo: dict[str, tuple[bool, list[Hit]]] = {}
         self._leaves: dict[int, int] = {}
         self.leaf_source: LeafSource | None = None
-        self.presence_leaves: set[int] = set()
+        self.strength: dict[int, int] = {}
+        """Leaf number -> what its hits prove (see :func:`strength_of`)."""
 
     def run(self, cond: Condition) -> tuple[bool, list[Hit]]:
         """Whether the condition holds, and the hits that show it."""
@@ -75,8 +86,7 @@ class Evaluator:
             return self._all_within(cond)
         assert cond.params is not None
         leaf = self._leaves.setdefault(id(cond), len(self._leaves))
-        if cond.op in PRESENCE_MATCHERS:
-            self.presence_leaves.add(leaf)
+        self.strength[leaf] = strength_of(cond.op)
         raw = self.leaf_source(cond.op, cond.params, leaf) if self.leaf_source is not None else None
         if raw is not None:  # already marked with the leaf
             hits = run_matcher(cond.op, cond.params, self.index, raw)
@@ -116,18 +126,31 @@ _GROUP_KEYS: dict[str, Callable[[Hit], Any]] = {
 
 
 def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
-                    presence: frozenset[int] | set[int] = frozenset()) -> list[tuple[str, int]]:
-    """The most telling locations first: each matching condition in turn names its strongest
-    file (the one where it matched most often, then by path), so the evidence spans the
-    different things that made the verdict and different files; remaining places fill up."""
+                    strength: Mapping[int, int] | None = None,
+                    tier: Callable[[str], int] | None = None) -> list[tuple[str, int]]:
+    """The most telling locations first.
+
+    Each matching condition (leaf) in turn names its best file: the one closest to the service's
+    runtime (``tier``: runtime code before scripts, migrations, tooling, tests and docs), then
+    where it matched most often, then by path; its first line there is cited. Leaves take turns
+    in order of the best tier they reach, then of what they prove (``strength``: the call or key
+    that does the job before definitions, before imports and declared dependencies), then of
+    the rule's order. So the first evidence is the decisive line in the service's own code, and
+    the rest spans the different things that made the verdict and different files."""
+    strength = strength or {}
+    tier_of = tier or (lambda path: 0)
+    tiers: dict[str, int] = {}
     by_leaf: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     for h in hits:
         by_leaf[h.leaf][h.path].add(max(h.line, 1))
-    queues = []
-    for leaf in sorted(by_leaf, key=lambda n: (n in presence, n)):
-        files = by_leaf[leaf]
-        ranked = sorted(files, key=lambda path: (-len(files[path]), path))
-        queues.append([(path, min(files[path])) for path in ranked])
+        if h.path not in tiers:
+            tiers[h.path] = tier_of(h.path)
+    ranked_leaves = []
+    for leaf, files in by_leaf.items():
+        ranked = sorted(files, key=lambda path: (tiers[path], -len(files[path]), path))
+        rank = (tiers[ranked[0]], strength.get(leaf, 0), leaf)
+        ranked_leaves.append((rank, [(path, min(files[path])) for path in ranked]))
+    queues = [queue for _, queue in sorted(ranked_leaves)]
     chosen: list[tuple[str, int]] = []
     chosen_files: set[str] = set()
     while len(chosen) < limit and any(queues):
@@ -140,15 +163,20 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
                 chosen_files.add(path)
     if len(chosen) < limit:
         rest = sorted({(h.path, max(h.line, 1)) for h in hits} - set(chosen),
-                      key=lambda loc: (loc[0] not in chosen_files, loc))
+                      key=lambda loc: (loc[0] not in chosen_files, tiers[loc[0]], loc))
         chosen.extend(rest[: limit - len(chosen)])
     return chosen
 
 
-def _evidence(hits: list[Hit], root: Path, cache: dict[str, list[str]],
-              presence: set[int]) -> list[Evidence]:
+def file_tiers(index: FactIndex) -> Callable[[str], int]:
+    """The evidence tier of each indexed file (see :func:`auditor.discover.evidence_tier`)."""
+    tiers = index.derived(("evidence-tiers",), lambda: {f.path: evidence_tier(f.path, f.role) for f in index.files})
+    return lambda path: tiers.get(path, 0)
+
+
+def _evidence(hits: list[Hit], root: Path, cache: dict[str, list[str]], ev: Evaluator) -> list[Evidence]:
     return [Evidence(path=path, line=line, detail=_source_line(root, path, line, cache))
-            for path, line in select_evidence(hits, presence=presence)]
+            for path, line in select_evidence(hits, strength=ev.strength, tier=file_tiers(ev.index))]
 
 
 def _source_line(root: Path, path: str, line: int, cache: dict[str, list[str]]) -> str:
@@ -199,7 +227,7 @@ def evaluate(checklist: Checklist, files: list[FileFacts], root: Path, root_labe
         status, hits, reason = rule_results[rule.id]
         items.append(ItemResult(
             id=item.id, section=section.title, title=item.title, status=status,
-            evidence=_evidence(hits, root, line_cache, ev.presence_leaves), reason=reason, severity=item.severity,
+            evidence=_evidence(hits, root, line_cache, ev), reason=reason, severity=item.severity,
             rule=rule.id, remediation=item.remediation,
         ))
     warnings = [ScanWarning(path=p, message=m) for p, m in (extra_warnings or [])]

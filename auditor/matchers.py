@@ -3,7 +3,9 @@
 Every matcher returns the hits (path, line, matched value, scope) where it matched. Common
 options on every matcher:
 
-- ``role``: which files count: ``runtime`` (default), ``test``, ``docs``, ``any``, or a list.
+- ``role``: which files count: ``runtime`` (default), ``test``, ``docs``, ``tooling`` (dev
+  environments, probes, asset builds, seed/demo-data commands), ``migration`` (migration
+  revision folders), ``any``, or a list.
 - ``file``: glob(s) over the file path (``**`` crosses folders).
 - ``min_count``: at least this many hits in one file.
 - ``distinct``: at least this many distinct matched values across the repository.
@@ -30,7 +32,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from auditor.facts import Fact
 from auditor.index import FactIndex, Hit
 
-ROLES = ("runtime", "test", "docs")
+ROLES = ("runtime", "test", "docs", "tooling", "migration")
 
 
 @lru_cache(maxsize=4096)
@@ -85,7 +87,7 @@ class Params(BaseModel):
     def _roles(cls, value: list[str]) -> list[str]:
         for role in value:
             if role not in (*ROLES, "any"):
-                raise ValueError(f"unknown role {role!r} (runtime, test, docs, any)")
+                raise ValueError(f"unknown role {role!r} ({', '.join(ROLES)}, any)")
         return value
 
     def roles(self) -> frozenset[str] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from auditor.discover import discover, kind_of, role_of
+from auditor.discover import discover, evidence_tier, kind_of, role_of
 
 
 def write(root: Path, rel: str, text: str = "x = 1\n") -> None:
@@ -40,6 +40,43 @@ def test_roles_follow_the_ground_rules() -> None:
     assert role_of("docs_src/tutorial/main.py") == "docs"
     assert role_of("examples/app.py") == "docs"
     assert role_of("app/main.py") == "runtime"
+
+
+def test_migration_revisions_and_developer_tooling_have_their_own_roles() -> None:
+    assert role_of("alembic/versions/1a2b_init.py") == "migration"
+    assert role_of("shop/migrations/0001_initial.py") == "migration"
+    assert role_of("app/db/revisions/core/env.py") == "migration"
+    assert role_of("tests/migrations/test_0002.py") == "test"  # tests stay tests
+    assert role_of("app/plugins/migrations.py") == "runtime"  # a module named so is code
+    assert role_of("dev/scripts/gen_locales.py") == "tooling"
+    assert role_of(".devcontainer/docker-compose.yml") == "tooling"
+    assert role_of("app/themes/admin/vite.config.js") == "tooling"
+    assert role_of("app/static/js/upload.js") == "tooling"
+    assert role_of("populate.py") == "tooling"
+    assert role_of("shop/management/commands/seed_db.py") == "tooling"
+    assert role_of("app/services/seeder_service.py") == "runtime"  # a feature that seeds is the service's
+    assert role_of("app/core/settings/themes.py") == "runtime"
+
+
+def test_evidence_tiers_put_the_running_service_first() -> None:
+    assert evidence_tier("app/db.py", "runtime") == 0
+    assert evidence_tier("Dockerfile", "runtime") == 0
+    assert evidence_tier("scripts/backup.sh", "runtime") == 1
+    assert evidence_tier("src/scripts/create_first_user.py", "runtime") == 1
+    assert evidence_tier("alembic/versions/1a2b_init.py", "migration") == 1
+    assert evidence_tier("dev/probe.py", "tooling") == 2
+    assert evidence_tier("tests/test_api.py", "test") == 2
+    assert evidence_tier("docs/deploy.md", "docs") == 3
+
+
+def test_templates_changelogs_licences_and_auditor_config_are_never_listed(tmp_path: Path) -> None:
+    for rel in (".github/ISSUE_TEMPLATE/bug.yml", ".github/PULL_REQUEST_TEMPLATE.md", "CHANGELOG.md",
+                "docs/changelog.rst", "LICENSE", "LICENSE.txt", "COPYING", "changes/123.feature.md",
+                ".auditor.yaml", "app/history.py", "app/main.py", "docs/backups.md"):
+        target = tmp_path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("x = 1\n")
+    assert [f.path for f in discover(tmp_path).files] == ["app/history.py", "app/main.py", "docs/backups.md"]
 
 
 def test_kinds() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.evaluate import select_evidence
+from auditor.evaluate import select_evidence, strength_of
 from auditor.index import Hit
 
 
@@ -29,4 +29,24 @@ def test_deterministic_whatever_the_hit_order() -> None:
 
 def test_presence_conditions_are_cited_after_use() -> None:
     hits = [Hit("app/errors.py", 1, leaf=0), Hit("app/api/items.py", 12, leaf=1)]
-    assert select_evidence(hits, presence={0})[0] == ("app/api/items.py", 12)
+    assert select_evidence(hits, strength={0: 2})[0] == ("app/api/items.py", 12)
+
+
+def test_the_service_runtime_is_cited_before_scripts_tests_and_docs() -> None:
+    tiers = {"scripts/seed_users.py": 1, "tests/test_db.py": 2, "app/db.py": 0, "docs/db.md": 3}
+    hits = [Hit("scripts/seed_users.py", 4, leaf=0), Hit("scripts/seed_users.py", 9, leaf=0),
+            Hit("tests/test_db.py", 2, leaf=0), Hit("app/db.py", 30, leaf=0), Hit("docs/db.md", 1, leaf=1)]
+    assert select_evidence(hits, tier=tiers.__getitem__) == [
+        ("app/db.py", 30), ("docs/db.md", 1), ("scripts/seed_users.py", 4), ("tests/test_db.py", 2),
+        ("scripts/seed_users.py", 9)]
+
+
+def test_the_call_that_does_the_job_is_cited_before_the_definition_around_it() -> None:
+    # leaf 0: the function definition (its first line), leaf 1: the call inside it
+    hits = [Hit("app/retry.py", 10, leaf=0), Hit("app/retry.py", 14, leaf=1)]
+    assert select_evidence(hits, strength={0: 1, 1: 0})[0] == ("app/retry.py", 14)
+
+
+def test_strength_of_matchers() -> None:
+    assert [strength_of(op) for op in ("python.call", "config.key", "python.class", "python.import",
+                                       "file.exists", "dependency")] == [0, 0, 1, 2, 2, 2]
