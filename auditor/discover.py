@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -36,10 +37,10 @@ ASSET_DIRS = frozenset({"themes", "theme", "static", "assets"})
 ASSET_BUILD_FILES = ("vite.config.", "webpack.", "webpack.config.", "rollup.config.", "gulpfile.", "gruntfile.",
                      "postcss.config.", "tailwind.config.", "babel.config.", "esbuild.", "snowpack.config.")
 # Commands that load seed, demo or fake data: their queries and settings are not the service's.
-_SEED_STEMS = frozenset({"seed", "seeds", "seed_db", "seed_data", "seed_database", "populate", "populate_db",
-                         "populate_data", "populate_database", "demo", "demo_data", "load_demo_data",
-                         "create_demo_data", "fake_data", "generate_fake_data", "dummy_data", "sample_data",
-                         "load_sample_data", "create_sample_data"})
+# (A service feature that seeds, ``seeder_service.py``, is the service's own.)
+_SEED_NAME = re.compile(r"(?:seeds?|demo|load_demo|create_demo|generate_demo)(?:_\w*)?|populate(?:_db|_data|_database)?"
+                        r"|(?:create|generate|load|make|insert)_(?:fake|dummy|sample|test|seed)_\w*"
+                        r"|\w*_(?:demo|fake|dummy|sample|seed)_?data")
 
 DEFAULT_MAX_FILE_BYTES = 2_000_000
 MAX_FOLDER_DEPTH = 200
@@ -121,7 +122,7 @@ def _is_tooling(lower: str, dirs: list[str]) -> bool:
     suffix = _suffix(lower)
     if suffix in (".js", ".mjs", ".cjs", ".ts", ".css", ".sh") and any(d in ASSET_DIRS for d in dirs):
         return True
-    return suffix == ".py" and lower[: -len(suffix)] in _SEED_STEMS
+    return suffix == ".py" and _SEED_NAME.fullmatch(lower[: -len(suffix)]) is not None
 
 
 # How close a file is to the service's own runtime, for ordering evidence: the running service

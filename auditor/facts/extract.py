@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 
 from auditor.discover import SourceFile
@@ -100,6 +101,26 @@ def decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+_RULE_KEY = re.compile(r"rules\.[^.]+\.(implemented|missing)\.reason")
+_CHECKLIST_KEY = re.compile(r"sections\.\d+\.items\.\d+\.(rule|remediation)")
+
+
+def is_auditor_file(facts: list[Fact]) -> bool:
+    """Whether YAML keys are those of a checklist-auditor rule file or checklist."""
+    found: set[str] = set()
+    for fact in facts:
+        path = fact.get("path")
+        if not isinstance(path, str):
+            continue
+        if (m := _RULE_KEY.fullmatch(path)) is not None:
+            found.add(m.group(1))
+        elif (m := _CHECKLIST_KEY.fullmatch(path)) is not None:
+            found.add(m.group(1))
+        if found >= {"implemented", "missing"} or found >= {"rule", "remediation"}:
+            return True
+    return False
+
+
 def extract_bytes(source: SourceFile, data: bytes, max_yaml_nodes: int = 200_000) -> FileFacts:
     """Facts from the bytes of one file. Depends only on (path, kind, role, bytes)."""
     out = FileFacts(path=source.path, kind=source.kind, role=source.role)
@@ -134,6 +155,9 @@ def extract_bytes(source: SourceFile, data: bytes, max_yaml_nodes: int = 200_000
     try:
         if kind in ("compose", "workflow", "yaml"):
             out.kind, out.facts = extract_yaml(text, kind, max_yaml_nodes)
+            if is_auditor_file(out.facts):
+                out.facts = []  # the auditor's own rules or checklist describe practices, they do none
+                return out
         elif kind == "toml":
             out.facts = extract_toml(text, source.path, max_yaml_nodes)
         elif kind == "json":
