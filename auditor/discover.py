@@ -190,8 +190,9 @@ def kind_of(rel: str) -> str | None:
     if suffix == ".toml":
         return "toml"
     if suffix == ".json":
-        # only API descriptions and alert/dashboard provisioning bear on the checklist
-        if any(word in lower for word in ("openapi", "swagger", "alert", "rules")):
+        # only API descriptions, alert/dashboard provisioning and logging configs bear on the checklist
+        if any(word in lower for word in ("openapi", "swagger", "alert", "rules", "logconf", "logging", "log_config",
+                                          "log-config")):
             return "json"
         return None
     if (lower.startswith("requirements") and suffix in (".txt", ".in")) or (
