@@ -433,7 +433,8 @@ class _Extractor(cst.CSTVisitor):
         value = _string_value(node)
         if value is not None:
             self._add("string", node, value=value[:MAX_STRING])
-        return False
+            return False
+        return True  # parts that cannot be joined (f-strings among them): each part is a string
 
     def visit_FormattedString(self, node: cst.FormattedString) -> None:
         value = _string_value(node)
