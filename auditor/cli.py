@@ -12,12 +12,12 @@ from typing import Any
 import click
 
 from auditor import __version__
-from auditor.cache import default_cache_dir
+from auditor.engine.process import tune_gc
+from auditor.engine.scan import ScanOptions, scan
+from auditor.engine.standby import Standby
 from auditor.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, AuditorError
 from auditor.fleet.cli import fleet
 from auditor.gatecli import baseline_cmd, finish, gate_options, scan_request
-from auditor.launch import tune_gc
-from auditor.pipeline import run_scan
 from auditor.render.outputs import (
     FORMAT_NAMES,
     RenderOptions,
@@ -28,31 +28,11 @@ from auditor.render.outputs import (
     write_text,
 )
 from auditor.render.progress import ProgressBar
-from auditor.rules import Checklist, default_paths, load_checklist
+from auditor.rules.load import load_selected_checklist
+from auditor.rules.schema import Checklist
 from auditor.safewrite import UnsafeWrite, write_atomic
-from auditor.scan import ScanOptions, scan
-
-
-def load_selected_checklist(checklist: str | None, rules: tuple[str, ...],
-                            select: str | None = None, cache_dir: Path | None = None) -> Checklist:
-    default_checklist, default_rules = default_paths()
-    checklist_path = Path(checklist) if checklist else default_checklist
-    rule_paths: list[Path] = []
-    if rules:
-        for entry in rules:
-            p = Path(entry)
-            if p.is_dir():
-                rule_paths.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
-            elif p.is_file():
-                rule_paths.append(p)
-            else:
-                raise AuditorError(f"{entry}: no such rule file or folder")
-        if not checklist:
-            rule_paths = default_rules + rule_paths
-    else:
-        rule_paths = default_rules
-    chosen = [s.strip() for s in select.split(",") if s.strip()] if select else None
-    return load_checklist(checklist_path, rule_paths, select=chosen, cache_dir=cache_dir)
+from auditor.session import run_scan
+from auditor.store import default_cache_dir
 
 
 class AuditorGroup(click.Group):
@@ -81,11 +61,20 @@ def main() -> None:
     """Audit a Python web service against a production best-practices checklist."""
 
 
-def run() -> None:
+def run(standby: Standby | None = None) -> None:
     """:func:`main` in a process of its own, with the GC tuned for it (the ``auditor`` command
-    enters through :func:`auditor.launch.run`, which may fork a standby worker first)."""
+    enters through :func:`auditor.launch.run`, which may fork a ``standby`` worker first and
+    hands it here, for the scan to use)."""
     tune_gc()
-    main()
+    main(obj=standby)
+
+
+def _standby() -> Standby | None:
+    """The standby worker the command was started with, if any (for the one scan that uses it)."""
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    standby, root.obj = root.obj, None
+    return standby if isinstance(standby, Standby) else None
 
 
 main.add_command(baseline_cmd)
@@ -122,7 +111,7 @@ def scan_cmd(path: Path, fmt: str, output: Path | None, checklist: str | None, r
                        None if no_cache else (cache_dir or default_cache_dir()), gate)
     bar = ProgressBar()
     try:
-        run = run_scan(req, load_selected_checklist, progress=bar)
+        run = run_scan(req, load_selected_checklist, progress=bar, standby=_standby())
     finally:
         bar.close()
     report = run.report
@@ -140,7 +129,7 @@ def scan_cmd(path: Path, fmt: str, output: Path | None, checklist: str | None, r
 
 def configured_checklist(path: Path, checklist: str | None, rules: tuple[str, ...]) -> tuple[Checklist, ScanOptions]:
     """The checklist and scan options as ``auditor scan PATH`` would use them (config included)."""
-    from auditor.pipeline import ScanRequest, load_for_scan
+    from auditor.session import ScanRequest, load_for_scan
 
     _loaded, cl, _ids, options = load_for_scan(ScanRequest(path=path, checklist=checklist, rules=rules),
                                                load_selected_checklist)
@@ -224,7 +213,7 @@ def verify_cmd(document: Path, scan_path: Path, fix: bool, checklist: str | None
     lines that match no item. Exit 1 when there is a false claim (after --fix too: the document
     was wrong), 0 otherwise.
     """
-    from auditor.verify import fix_document, render_verification, verify_document
+    from auditor.adopt.verify import fix_document, render_verification, verify_document
 
     try:
         raw = document.read_bytes()
@@ -235,7 +224,7 @@ def verify_cmd(document: Path, scan_path: Path, fix: bool, checklist: str | None
     options.cache_dir = None if no_cache else (cache_dir or default_cache_dir())
     bar = ProgressBar()
     try:
-        report = scan(scan_path, cl, options, progress=bar)
+        report = scan(scan_path, cl, options, progress=bar, standby=_standby())
     finally:
         bar.close()
     result = verify_document(text, report)

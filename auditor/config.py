@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from auditor.errors import ConfigError
-from auditor.rules import ChecklistSpec
+from auditor.rules.schema import ChecklistSpec
 from auditor.safewrite import inside
 from auditor.yamlmarks import Marks, load_yaml_with_marks, where
 

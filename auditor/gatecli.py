@@ -14,13 +14,14 @@ from typing import Any, TypeVar
 
 import click
 
-from auditor.baseline import from_report, load_baseline, tighten, write_baseline
-from auditor.cache import default_cache_dir
+from auditor.adopt.baseline import from_report, load_baseline, tighten, write_baseline
+from auditor.adopt.gate import verdict_lines
+from auditor.engine.scan import DEFAULT_MAX_YAML_NODES, DEFAULT_PARSE_TIMEOUT, scan
 from auditor.errors import AuditorError, ConfigError
-from auditor.gate import verdict_lines
-from auditor.pipeline import ScanRequest, ScanRun, default_baseline_path, load_for_scan
+from auditor.rules.load import load_selected_checklist
 from auditor.safewrite import UnsafeWrite, check_target
-from auditor.scan import DEFAULT_MAX_YAML_NODES, DEFAULT_PARSE_TIMEOUT, scan
+from auditor.session import ScanRequest, ScanRun, default_baseline_path, load_for_scan
+from auditor.store import default_cache_dir
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,8 +105,6 @@ def finish(run: ScanRun) -> None:
 def baseline_cmd(path: Path, output: Path | None, update: bool, config_file: Path | None, checklist: str | None,
                  rules: tuple[str, ...], jobs: int, no_cache: bool) -> None:
     """Write every item's current verdict to a baseline file, for `auditor scan --baseline`."""
-    from auditor.cli import load_selected_checklist
-
     req = ScanRequest(path=path, config=config_file, checklist=checklist, rules=rules, jobs=jobs,
                       cache_dir=None if no_cache else default_cache_dir(), baseline=output)
     loaded, cl, _ids, options = load_for_scan(req, load_selected_checklist)

@@ -9,7 +9,7 @@ better), when it is not applicable, or when it is waived; an item the scan did n
 from __future__ import annotations
 
 from auditor.model import LevelInfo, Report
-from auditor.rules import ChecklistSpec, LevelSpec
+from auditor.rules.schema import ChecklistSpec, LevelSpec
 
 SEVERITY_ORDER = ("low", "medium", "high", "critical")
 MEETS = {"implemented": {"implemented"}, "partial": {"implemented", "partial"}}

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.rules import Checklist, default_paths, load_checklist
+from auditor.rules.load import default_paths, load_checklist
+from auditor.rules.schema import Checklist
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

@@ -28,7 +28,7 @@ from hostile_corpus import billion_laughs, build_hostile_tree, write_big_file  #
 
 EXTRACT = """
 import sys
-from auditor.discover import SourceFile
+from auditor.engine.discover import SourceFile
 from auditor.facts.extract import extract_bytes
 data = open(sys.argv[1], "rb").read()
 out = extract_bytes(SourceFile(path="f.yaml", kind="yaml", role="runtime", size=len(data)), data)

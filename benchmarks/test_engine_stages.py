@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from auditor.discover import discover
-from auditor.evaluate import evaluate
+from auditor.engine.discover import discover
+from auditor.engine.plan import LeafPlan
+from auditor.engine.scan import BATCH_FILES, ScanOptions, extract_tree
 from auditor.facts import FileFacts
 from auditor.facts.extract import extract_bytes
-from auditor.leaves import LeafPlan
 from auditor.render.jsonout import render_json
 from auditor.render.text import render_text
-from auditor.rules import Checklist
-from auditor.scan import BATCH_FILES, ScanOptions, extract_tree
+from auditor.rules.evaluate import evaluate
+from auditor.rules.schema import Checklist
 
 
 def _sources(root: Path, python: bool) -> list[tuple[Any, bytes]]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.rules import Checklist, default_paths, load_checklist
+from auditor.rules.load import default_paths, load_checklist
+from auditor.rules.schema import Checklist
 
 
 @pytest.fixture(scope="session")

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from auditor.cache import FactCache
-from auditor.discover import SourceFile
+from auditor.engine.caches import FactCache
+from auditor.engine.discover import SourceFile
+from auditor.engine.scan import ScanOptions, extract_tree
 from auditor.errors import ConfigError
-from auditor.evaluate import Evaluator, evaluate_rule
 from auditor.facts.bandit import bandit_facts
 from auditor.facts.extract import extract_bytes
-from auditor.index import FactIndex
 from auditor.matchers import MATCHERS
-from auditor.rules import load_rule_files
-from auditor.scan import ScanOptions, extract_tree
+from auditor.matchers.index import FactIndex
+from auditor.rules.evaluate import Evaluator, evaluate_rule
+from auditor.rules.load import load_rule_files
 
 RISKY = '''\
 import hashlib

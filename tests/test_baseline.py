@@ -8,7 +8,7 @@ import pytest
 import yaml
 from adoption_helpers import make_project, run_cli, scan_args, write_checklist
 
-from auditor.baseline import Baseline, compare, is_improvement, is_regression, load_baseline, tighten
+from auditor.adopt.baseline import Baseline, compare, is_improvement, is_regression, load_baseline, tighten
 from auditor.errors import ConfigError
 from auditor.model import ChecklistInfo, ItemResult, ProjectInfo, Report, Summary, ToolInfo
 

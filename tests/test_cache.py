@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-import auditor.batch
-import auditor.scan
-from auditor.cache import FactCache, entry_key, extractor_version
+import auditor.engine.scan
+import auditor.engine.tasks
+from auditor.engine.caches import FactCache, entry_key, extractor_version
+from auditor.engine.scan import ScanOptions, scan
 from auditor.facts import FileFacts
 from auditor.facts.pyast import cache_salt
 from auditor.render.jsonout import render_json
-from auditor.rules import Checklist
-from auditor.scan import ScanOptions, scan
+from auditor.rules.schema import Checklist
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "reference-service"
 
@@ -47,13 +47,13 @@ class _Counter:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.paths: list[str] = []
-        real = auditor.batch.extract_job
+        real = auditor.engine.tasks.extract_job
 
-        def counting(job: auditor.batch.Job, hard: bool = False) -> FileFacts:
+        def counting(job: auditor.engine.tasks.Job, hard: bool = False) -> FileFacts:
             self.paths.append(job[0].path)
             return real(job, hard)
 
-        monkeypatch.setattr(auditor.batch, "extract_job", counting)
+        monkeypatch.setattr(auditor.engine.tasks, "extract_job", counting)
 
 
 def test_cold_warm_and_no_cache_reports_are_identical(project: Path, tmp_path: Path, checklist: Checklist,
@@ -199,8 +199,8 @@ def test_unchanged_tree_and_rules_reuse_the_whole_report(project: Path, tmp_path
     cold = _report(project, checklist, cache)
     (report_file,) = (cache / "reports").glob("*.json")
     evaluated: list[int] = []
-    real = auditor.scan.evaluate
-    monkeypatch.setattr(auditor.scan, "evaluate", lambda *a, **k: evaluated.append(1) or real(*a, **k))
+    real = auditor.engine.scan.evaluate
+    monkeypatch.setattr(auditor.engine.scan, "evaluate", lambda *a, **k: evaluated.append(1) or real(*a, **k))
     assert _report(project, checklist, cache) == cold
     assert evaluated == []  # served from the report cache
     report_file.write_text('{"format": 1, "key": "x", "report": {}}')  # a foreign entry is not trusted
@@ -210,16 +210,16 @@ def test_unchanged_tree_and_rules_reuse_the_whole_report(project: Path, tmp_path
 
 def test_report_key_changes_with_rules_limits_and_paths(project: Path, checklist: Checklist) -> None:
     options = ScanOptions(cache_dir=project / ".unused")
-    prepared = auditor.scan.prepare(project, options)
-    key = auditor.scan.report_key(prepared, checklist, options)
-    assert auditor.scan.report_key(prepared, checklist, options) == key
+    prepared = auditor.engine.scan.prepare(project, options)
+    key = auditor.engine.scan.report_key(prepared, checklist, options)
+    assert auditor.engine.scan.report_key(prepared, checklist, options) == key
     narrowed = checklist.spec.model_copy(update={"sections": checklist.spec.sections[:1]})
     other = Checklist(spec=narrowed, path=checklist.path, rules=checklist.rules, conditions=checklist.conditions)
-    assert auditor.scan.report_key(prepared, other, options) != key
+    assert auditor.engine.scan.report_key(prepared, other, options) != key
     bigger = ScanOptions(cache_dir=options.cache_dir, max_file_bytes=options.max_file_bytes + 1)
-    assert auditor.scan.report_key(prepared, checklist, bigger) != key
+    assert auditor.engine.scan.report_key(prepared, checklist, bigger) != key
     (project / "app" / "moved.py").write_text((project / "app" / "main.py").read_text())
-    assert auditor.scan.report_key(auditor.scan.prepare(project, options), checklist, options) != key
+    assert auditor.engine.scan.report_key(auditor.engine.scan.prepare(project, options), checklist, options) != key
 
 
 def test_incremental_evaluation_matches_a_full_one_when_files_change_and_vanish(

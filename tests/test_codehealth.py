@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from auditor.codehealth import code_health
-from auditor.index import FactIndex
+from auditor.engine.codehealth import code_health
+from auditor.engine.scan import ScanOptions, extract_tree, scan
 from auditor.matchers import MATCHERS
-from auditor.rules import default_paths, load_checklist
-from auditor.scan import ScanOptions, extract_tree, scan
+from auditor.matchers.index import FactIndex
+from auditor.rules.load import default_paths, load_checklist
 
 BRANCHY = ("def branchy(x):\n" + "".join(f"    if x == {i}:\n        return {i}\n" for i in range(12))
            + "    return -1\n")

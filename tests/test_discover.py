@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from auditor.discover import discover, evidence_tier, kind_of, role_of
+from auditor.engine.discover import discover, kind_of, role_of
+from auditor.rules.evaluate import evidence_tier
 
 
 def write(root: Path, rel: str, text: str = "x = 1\n") -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.docsgen import generate
+from auditor.rules.docs import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -13,7 +13,7 @@ def test_generated_docs_are_up_to_date(tmp_path: Path, checklist) -> None:
     for path in generate(tmp_path):
         committed = ROOT / "docs" / path.name
         assert committed.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), (
-            f"docs/{path.name} is stale: run `python -m auditor.docsgen`"
+            f"docs/{path.name} is stale: run `python -m auditor.rules.docs`"
         )
     items = (tmp_path / "items.md").read_text(encoding="utf-8")
     for item_id in checklist.item_ids():

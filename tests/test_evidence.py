@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from auditor.evaluate import select_evidence, strength_of
-from auditor.index import Hit
+from auditor.matchers.index import Hit
+from auditor.rules.evaluate import select_evidence, strength_of
 
 
 def test_each_condition_names_its_strongest_file_first() -> None:

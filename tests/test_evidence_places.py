@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor.discover import never_evidence, role_of
+from auditor.engine.discover import never_evidence, role_of
+from auditor.engine.scan import ScanOptions, scan
 from auditor.model import Report
-from auditor.scan import ScanOptions, scan
 
 # Items whose evidence may sit in migration revisions.
 SCHEMA_ITEMS = frozenset({"db.migrations", "perf.indexing", "perf.query-optimization"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.scan import ScanOptions, scan
+from auditor.engine.scan import ScanOptions, scan
 
 ROOT = Path(__file__).resolve().parent.parent
 

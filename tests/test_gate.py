@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from adoption_helpers import make_project, run_cli, scan_args, write_checklist
 
+from auditor.adopt.gate import GatePolicy, apply_waivers, check_gate, gate_score, parse_fail_under, verdict_lines
 from auditor.config import WaiverConfig
-from auditor.gate import GatePolicy, apply_waivers, check_gate, gate_score, parse_fail_under, verdict_lines
 from auditor.model import ChecklistInfo, ItemResult, ProjectInfo, Report, Summary, ToolInfo
 
 SECTION_OF = {"sec.timeouts": "sec", "sec.hashing": "sec", "ops.docker": "ops", "ops.uploads": "ops"}
@@ -128,7 +128,7 @@ def test_exit_3_for_an_internal_error(tmp_path: Path, tiny: tuple[Path, Path], m
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("auditor.pipeline.scan", broken)
+    monkeypatch.setattr("auditor.session.scan", broken)
     result = run_cli(scan_args(make_project(tmp_path / "p"), *tiny))
     assert result.exit_code == 3
     assert result.stderr.startswith("auditor: internal error: RuntimeError: boom")

@@ -9,7 +9,7 @@ from fnmatch import fnmatchcase
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.matchers import _glob_full, _glob_re, _GlobSet, key_matches, path_matches
+from auditor.matchers.patterns import _glob_full, _glob_re, _GlobSet, key_matches, path_matches
 
 # small alphabets, so that patterns and texts share text often enough to match
 GLOB = st.text(alphabet="ab./*?_", max_size=10)

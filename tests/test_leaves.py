@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from auditor.evaluate import evaluate
-from auditor.index import FactIndex
-from auditor.leaves import FileResult, LeafPlan
+from auditor.engine.plan import LeafPlan
+from auditor.engine.results import FileResult
+from auditor.engine.scan import ScanOptions, extract_tree, scan
 from auditor.matchers import MATCHERS
+from auditor.matchers.index import FactIndex
 from auditor.render.jsonout import render_json
-from auditor.rules import Checklist
-from auditor.scan import ScanOptions, extract_tree, scan
+from auditor.rules.evaluate import evaluate
+from auditor.rules.schema import Checklist
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -42,7 +43,7 @@ def test_batched_hits_combine_to_the_whole_tree_hits(checklist: Checklist, files
     index = FactIndex(files)
     matched_somewhere = 0
     for op, params in plan.leaves:
-        whole = MATCHERS[op][1](params, index)
+        whole = MATCHERS[op].run(params, index)
         assert Counter(combined(op, params)) == Counter(whole), f"{op} {params}"
         matched_somewhere += bool(whole)
     assert matched_somewhere > 300  # the comparison covers leaves that hit, not only empty ones
@@ -51,7 +52,7 @@ def test_batched_hits_combine_to_the_whole_tree_hits(checklist: Checklist, files
 def test_scan_report_equals_evaluation_over_all_facts(checklist: Checklist, files: list) -> None:
     root = FIXTURES / "reference-service"
     direct = evaluate(checklist, files, root, ".", [])
-    from auditor.codehealth import code_health
+    from auditor.engine.codehealth import code_health
 
     direct.code_health = code_health(f for f in files if f.role == "runtime")
     assert render_json(scan(root, checklist, ScanOptions(jobs=1))) == render_json(direct)

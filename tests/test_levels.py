@@ -10,7 +10,8 @@ import pytest
 from auditor.errors import ConfigError
 from auditor.levels import compute_level, level_items
 from auditor.model import ChecklistInfo, ItemResult, ProjectInfo, Report, Summary, ToolInfo, Waiver
-from auditor.rules import ChecklistSpec, load_checklist
+from auditor.rules.load import load_checklist
+from auditor.rules.schema import ChecklistSpec
 from tests.adoption_helpers import CHECKLIST, make_project, run_cli, scan_args, write_checklist
 
 LEVELS = """\
@@ -115,7 +116,7 @@ def test_every_report_has_its_level_and_the_gate_requires_one(tmp_path: Path) ->
 
 
 def test_bundled_checklist_levels() -> None:
-    from auditor.rules import default_paths
+    from auditor.rules.load import default_paths
 
     path, rules = default_paths()
     cl = load_checklist(path, rules)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from auditor.facts import FileFacts
 from auditor.facts.python import extract_python
-from auditor.index import FactIndex
-from auditor.matchers import CallParams, match_call
+from auditor.matchers.index import FactIndex
+from auditor.matchers.python import CallParams, match_call
 
 
 def _index(source: str) -> FactIndex:

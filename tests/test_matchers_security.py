@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.evaluate import Evaluator
-from auditor.index import FactIndex
-from auditor.rules import parse_condition
-from auditor.scan import ScanOptions, extract_tree
+from auditor.engine.scan import ScanOptions, extract_tree
+from auditor.matchers.index import FactIndex
+from auditor.rules.conditions import parse_condition
+from auditor.rules.evaluate import Evaluator
 
 SOURCE = """\
 import os

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from auditor.discover import role_of
+from auditor.engine.discover import role_of
 from auditor.facts import FileFacts
 from auditor.facts.python import extract_python
-from auditor.index import FactIndex
-from auditor.matchers import CompareParams, match_compare
+from auditor.matchers.index import FactIndex
+from auditor.matchers.python import CompareParams, match_compare
 
 
 def _index(source: str, path: str = "tests/test_api.py", role: str = "test") -> FactIndex:
@@ -40,7 +40,7 @@ def test_django_test_modules_are_test_code() -> None:
 
 
 def test_call_first_arg_looks_at_the_name_only() -> None:
-    from auditor.matchers import CallParams, match_call
+    from auditor.matchers.python import CallParams, match_call
 
     index = _index('from prometheus_client import Counter\n'
                    'A = Counter("http_requests_total", "Total", ["method"])\n'

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import auditor.scan
+import auditor.engine.scan
+from auditor.engine.scan import PARALLEL_THRESHOLD, ScanOptions, extract_tree, scan
 from auditor.render.jsonout import render_json
-from auditor.rules import Checklist
-from auditor.scan import PARALLEL_THRESHOLD, ScanOptions, extract_tree, scan
+from auditor.rules.schema import Checklist
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "reference-service"
 
@@ -47,7 +47,7 @@ def test_small_trees_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def no_pool(*args: object, **kwargs: object) -> None:
         raise AssertionError("a pool was started for one file")
 
-    monkeypatch.setattr(auditor.scan, "_parallel", no_pool)
+    monkeypatch.setattr(auditor.engine.scan, "_parallel", no_pool)
     files, _ = extract_tree(tmp_path, ScanOptions(jobs=4))
     assert [f.path for f in files] == ["app.py"]
 
@@ -66,7 +66,7 @@ def test_parallel_scan_fills_the_cache_like_a_serial_one(big_project: Path, tmp_
 def test_scan_with_a_checklist_loader_starts_workers_first(big_project: Path, checklist: Checklist,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     events: list[str] = []
-    real_pool = auditor.scan.WorkerPool
+    real_pool = auditor.engine.scan.WorkerPool
 
     class Recording(real_pool):  # type: ignore[misc, valid-type]
         def __init__(self, workers: int) -> None:
@@ -77,7 +77,7 @@ def test_scan_with_a_checklist_loader_starts_workers_first(big_project: Path, ch
         events.append("rules")
         return checklist
 
-    monkeypatch.setattr(auditor.scan, "WorkerPool", Recording)
+    monkeypatch.setattr(auditor.engine.scan, "WorkerPool", Recording)
     lazy = render_json(scan(big_project, load, ScanOptions(jobs=2)))
     assert events == ["pool", "rules"]  # the workers warm up while the rules load
     assert lazy == render_json(scan(big_project, checklist, ScanOptions(jobs=1)))

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from render_sample import sample_report
 
-from auditor.discover import SourceFile
+from auditor.adopt.verify import fix_document, parse_document, verify_document
+from auditor.engine.discover import SourceFile
 from auditor.errors import AuditorError
 from auditor.facts import Fact
 from auditor.facts.dockerfile import extract_dockerfile
@@ -30,7 +31,6 @@ from auditor.facts.structured import (
     extract_toml,
     extract_yaml,
 )
-from auditor.verify import fix_document, parse_document, verify_document
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

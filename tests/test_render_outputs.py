@@ -114,8 +114,8 @@ def test_progress_bar_only_on_a_tty_and_for_big_scans() -> None:
 
 
 def test_scan_reports_progress(tmp_path: Path) -> None:
-    from auditor.cli import load_selected_checklist
-    from auditor.scan import ScanOptions, scan
+    from auditor.engine.scan import ScanOptions, scan
+    from auditor.rules.load import load_selected_checklist
 
     project = hostile_tree(tmp_path / "p")
     calls: list[tuple[int, int]] = []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.examples import run_example
-from auditor.rules import default_paths, load_rule_files
+from auditor.rules.load import default_paths, load_rule_files
+from auditor.testing import run_example
 
 RULES, CONDITIONS = load_rule_files(default_paths()[1])
 CASES = [

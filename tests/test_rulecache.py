@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from auditor.engine.plan import LeafPlan
 from auditor.errors import ConfigError
-from auditor.leaves import LeafPlan
-from auditor.rules import Checklist, checklist_fingerprint, default_paths, load_checklist
+from auditor.rules.load import checklist_fingerprint, default_paths, load_checklist
+from auditor.rules.schema import Checklist
 
 
 def _load(cache: Path | None) -> Checklist:

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-import auditor.batch
-from auditor import standby
-from auditor.discover import SourceFile
+import auditor.engine.tasks
+from auditor.engine import standby
+from auditor.engine.discover import SourceFile
+from auditor.engine.scan import ScanOptions, scan
 from auditor.render.jsonout import render_json
-from auditor.rules import Checklist
-from auditor.scan import ScanOptions, scan
+from auditor.rules.schema import Checklist
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "reference-service"
 
@@ -61,8 +61,6 @@ def test_one_core_wants_no_standby_unless_more_jobs_are_asked(monkeypatch: pytes
 def worker() -> Iterator[standby.Standby]:
     started = standby.start()
     assert started is not None
-    assert standby.claim() is started
-    assert standby.claim() is None  # claimed once
     yield started
     started.close()
 
@@ -135,20 +133,20 @@ def test_a_scan_matches_changed_files_in_the_standby(project: Path, tmp_path: Pa
     scan(project, checklist, options)
     _change(project, "app/main.py")
     log = tmp_path / "pids"
-    real = auditor.batch.extract_bytes
+    real = auditor.engine.tasks.extract_bytes
 
     def logged(source: SourceFile, data: bytes, max_nodes: int) -> Any:
         with log.open("a") as handle:
             handle.write(f"{os.getpid()} {source.path}\n")
         return real(source, data, max_nodes)
 
-    monkeypatch.setattr(auditor.batch, "extract_bytes", logged)  # before the fork: the child has it too
+    monkeypatch.setattr(auditor.engine.tasks, "extract_bytes", logged)  # before the fork: the child has it too
     started = standby.start()
     assert started is not None
     pid = started.pid
-    through_standby = render_json(scan(project, checklist, options))
+    through_standby = render_json(scan(project, checklist, options, standby=started))
     assert log.read_text() == f"{pid} app/main.py\n"  # only the changed file, only in the standby
-    assert standby.claim() is None and pid is not None and _reaped(pid)
+    assert pid is not None and _reaped(pid) and not started.alive  # the scan closed it
     monkeypatch.undo()
     assert through_standby == render_json(scan(project, checklist, ScanOptions(jobs=1)))
 
@@ -160,16 +158,15 @@ def test_a_file_that_kills_the_standby_costs_only_that_file(project: Path, tmp_p
     scan(project, checklist, options)
     (project / "app" / "boom.py").write_text("x = 1\n")
     _change(project, "app/main.py")
-    real = auditor.batch.extract_bytes
+    real = auditor.engine.tasks.extract_bytes
 
     def crashing(source: SourceFile, data: bytes, max_nodes: int) -> Any:
         if source.path.endswith("boom.py"):
             os._exit(70)  # as a parser crash in native code would
         return real(source, data, max_nodes)
 
-    monkeypatch.setattr(auditor.batch, "extract_bytes", crashing)
-    standby.start()
-    report = scan(project, checklist, options)
+    monkeypatch.setattr(auditor.engine.tasks, "extract_bytes", crashing)
+    report = scan(project, checklist, options, standby=standby.start())
     warned = {w.path: w.message for w in report.warnings}
     assert "crashed its worker" in warned["app/boom.py"]
     assert "app/main.py" not in warned
@@ -182,7 +179,7 @@ def test_a_scan_without_cache_dismisses_the_standby(project: Path, checklist: Ch
     started = standby.start()
     assert started is not None
     pid = started.pid
-    report = render_json(scan(project, checklist, ScanOptions(jobs=2)))
+    report = render_json(scan(project, checklist, ScanOptions(jobs=2), standby=started))
     assert pid is not None and _reaped(pid)
     assert report == render_json(scan(project, checklist, ScanOptions(jobs=1)))
 
@@ -213,7 +210,6 @@ def test_no_fork_to_spare_means_no_standby(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(os, "fork", refuse)
     before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
     assert standby.start() is None
-    assert standby.claim() is None
     if before is not None:
         assert len(os.listdir("/proc/self/fd")) == before  # the pipes were closed again
 
@@ -223,6 +219,6 @@ def test_many_changed_files_go_to_a_pool_and_the_standby_is_stopped(project: Pat
     started = standby.start()
     assert started is not None
     pid = started.pid
-    first = render_json(scan(project, checklist, ScanOptions(jobs=2, cache_dir=tmp_path / "cache")))
+    first = render_json(scan(project, checklist, ScanOptions(jobs=2, cache_dir=tmp_path / "cache"), standby=started))
     assert pid is not None and _reaped(pid) and not started.alive
     assert first == render_json(scan(project, checklist, ScanOptions(jobs=1)))

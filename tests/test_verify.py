@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from render_sample import sample_report
 
+from auditor.adopt.verify import fix_document, match_lines, parse_document, render_verification, verify_document
 from auditor.cli import main
 from auditor.errors import AuditorError
-from auditor.verify import fix_document, match_lines, parse_document, render_verification, verify_document
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = Path(__file__).resolve().parent / "data" / "seed-checklist.md"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from typing import Protocol
 
-from auditor.discover import SourceFile
 from auditor.facts import Fact, FileFacts
 from auditor.facts.dockerfile import extract_dockerfile
 from auditor.facts.outline import Outline, outline
@@ -27,6 +27,17 @@ MAX_TEXT_CHARS = 1_000_000
 # files cleanly. Python itself allows at most 200 nested brackets.
 MAX_PYTHON_BRACKETS = 200
 MAX_PYTHON_DEPTH = 400
+
+
+class Source(Protocol):
+    """A file to extract, as discovery describes it: path relative to the root, kind and role."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def role(self) -> str: ...
 
 
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"([{)]}")
@@ -121,7 +132,7 @@ def is_auditor_file(facts: list[Fact]) -> bool:
     return False
 
 
-def extract_bytes(source: SourceFile, data: bytes, max_yaml_nodes: int = 200_000) -> FileFacts:
+def extract_bytes(source: Source, data: bytes, max_yaml_nodes: int = 200_000) -> FileFacts:
     """Facts from the bytes of one file. Depends only on (path, kind, role, bytes)."""
     out = FileFacts(path=source.path, kind=source.kind, role=source.role)
     kind = source.kind

@@ -18,8 +18,8 @@ def main() -> None:
     os.dup2(2, 1)  # stray prints from libraries cannot corrupt the protocol
     sys.stdout = sys.stderr
     # the engine is imported before the first task, not during it
-    import auditor.cli
-    import auditor.pipeline  # noqa: F401
+    import auditor.render.jsonout
+    import auditor.session  # noqa: F401
 
     out.write('{"ready": true}\n')  # a service's timeout starts when its task is sent, after these imports
     out.flush()

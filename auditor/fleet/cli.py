@@ -44,10 +44,10 @@ def scan_cmd(fleet_file: Path, store_arg: str | None, scheduler: str | None, wor
     Exit 0 when every service was scanned (or unchanged), 1 when any failed (each failure is
     recorded with its reason), 2 for a bad fleet file or store.
     """
-    from auditor.cache import default_cache_dir
     from auditor.fleet.coordinator import Progress, default_workdir, run_fleet
     from auditor.fleet.fleetfile import load_fleet
     from auditor.fleet.store import open_store
+    from auditor.store import default_cache_dir
 
     fl = load_fleet(fleet_file)
     if only:

@@ -71,7 +71,7 @@ class Progress:
 
 def default_workdir() -> Path:
     """Where git services are checked out when the fleet file does not say: beside the user cache."""
-    from auditor.cache import default_cache_dir
+    from auditor.store import default_cache_dir
 
     return default_cache_dir().with_name("checklist-auditor-fleet")
 

@@ -25,9 +25,9 @@ def scan_service(path: Path, settings: ServiceSettings, cache_dir: Path | None) 
     Raises ``AuditorError`` for a bad config or checklist, with the one-line message
     ``auditor scan`` prints.
     """
-    from auditor.cli import load_selected_checklist
-    from auditor.pipeline import ScanRequest, run_scan
     from auditor.render.jsonout import render_json
+    from auditor.rules.load import load_selected_checklist
+    from auditor.session import ScanRequest, run_scan
 
     gate = settings.gate
     req = ScanRequest(

@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 from hostile_corpus import PYTHON, REPO, Corpus, ScanResult, billion_laughs, build_hostile_tree, run_cli, snapshot
 
-import auditor.discover
+import auditor.engine.discover
+import auditor.engine.scan
 import auditor.facts.extract
-import auditor.scan
-from auditor.discover import Discovery
+from auditor.engine.discover import Discovery
+from auditor.engine.scan import ScanOptions, scan
 from auditor.render.jsonout import render_json
-from auditor.rules import Checklist
-from auditor.scan import ScanOptions, scan
+from auditor.rules.schema import Checklist
 
 TIME_LIMIT = 90.0  # seconds for one scan of the corpus on 2 busy cores (it takes ~5)
 
@@ -122,7 +122,7 @@ def test_discovery_order_does_not_change_the_report(small_hostile: Corpus, check
     options = ScanOptions(jobs=1)
     reference = render_json(scan(small_hostile.root, checklist, options))
     real_scandir = os.scandir
-    real_discover = auditor.scan.discover
+    real_discover = auditor.engine.scan.discover
     for seed in (1, 2):
         rng = random.Random(seed)
 
@@ -137,8 +137,8 @@ def test_discovery_order_does_not_change_the_report(small_hostile: Corpus, check
             _rng.shuffle(found.warnings)
             return found
 
-        monkeypatch.setattr(auditor.discover.os, "scandir", shuffled_scandir)
-        monkeypatch.setattr(auditor.scan, "discover", shuffled_discover)
+        monkeypatch.setattr(auditor.engine.discover.os, "scandir", shuffled_scandir)
+        monkeypatch.setattr(auditor.engine.scan, "discover", shuffled_discover)
         assert render_json(scan(small_hostile.root, checklist, options)) == reference
         monkeypatch.undo()
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from hostile_corpus import PYTHON, REPO
 
-from auditor.cache import write_entry
 from auditor.errors import EXIT_USAGE as EXIT_CONFIG
 from auditor.render.outputs import write_text
 from auditor.safewrite import TEMP_PREFIX, UnsafeWrite, write_atomic
+from auditor.store import write_entry
 
 APP = "from fastapi import FastAPI\napp = FastAPI()\n"
 

@@ -16,19 +16,14 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from auditor.cache import FactCache, ResultCache
-from auditor.discover import SourceFile
+from auditor.engine.caches import FactCache, ResultCache
+from auditor.engine.discover import SourceFile
 from auditor.facts import FileFacts
 from auditor.facts.extract import TEXT_KINDS, decode, extract_bytes
 
 if TYPE_CHECKING:  # the standby worker extracts without loading the matchers (and pydantic)
-    from auditor.leaves import FileResult, LeafPlan
-
-
-def worker_init() -> None:
-    """Signals in a worker process."""
-    signal.signal(signal.SIGPROF, signal.SIG_DFL)  # the hard limit ends the worker
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    from auditor.engine.plan import LeafPlan
+    from auditor.engine.results import FileResult
 
 
 def warm_up() -> None:
@@ -222,7 +217,7 @@ def batch_task(task: BatchTask) -> list[FileResult]:
 
 def crashed_result(source: SourceFile, seconds: float, elapsed: float) -> FileResult:
     """The result of a file whose worker died: its warning, no hits."""
-    from auditor.leaves import FileResult
+    from auditor.engine.results import FileResult
 
     ff = crash_warning(source, seconds, elapsed)
     return FileResult(path=ff.path, kind=ff.kind, role=ff.role, warnings=ff.warnings)

@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from auditor.batch import warm_up, worker_init
+from auditor.engine.process import worker_init
+from auditor.engine.tasks import warm_up
 
 if TYPE_CHECKING:  # imported when a pool is made: a scan served by the cache makes none
     from concurrent.futures import ProcessPoolExecutor

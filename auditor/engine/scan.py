@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import cast
 
 from auditor import __version__
-from auditor.batch import (
+from auditor.engine.caches import FactCache, ReportCache, ResultCache, entry_key, extractor_version
+from auditor.engine.codehealth import code_health
+from auditor.engine.discover import DEFAULT_MAX_FILE_BYTES, SourceFile, discover, read_regular
+from auditor.engine.plan import LeafPlan
+from auditor.engine.results import FileResult
+from auditor.engine.standby import Standby
+from auditor.engine.tasks import (
     BATCH_FILES,
     SERIAL_BATCH_FILES,
     BatchJob,
@@ -32,18 +38,15 @@ from auditor.batch import (
     transient,
     with_text,
 )
-from auditor.cache import FactCache, ReportCache, ResultCache, engine_version, entry_key, extractor_version
-from auditor.codehealth import code_health
-from auditor.discover import DEFAULT_MAX_FILE_BYTES, SourceFile, discover, read_regular
+from auditor.engine.workers import TaskPool, WorkerPool, in_workers
 from auditor.errors import AuditorError
-from auditor.evaluate import evaluate
 from auditor.facts import FileFacts
 from auditor.facts.pyast import cache_salt
-from auditor.leaves import FileResult, LeafPlan
+from auditor.matchers import matchers_version
 from auditor.model import Report
-from auditor.rules import Checklist, checklist_fingerprint
-from auditor.standby import Standby, claim
-from auditor.workers import TaskPool, WorkerPool, in_workers
+from auditor.rules.evaluate import evaluate
+from auditor.rules.load import checklist_fingerprint
+from auditor.rules.schema import Checklist
 
 PARALLEL_THRESHOLD = 40
 REPORT_FORMAT = 1
@@ -278,11 +281,13 @@ def report_key(prepared: Prepared, checklist: Checklist, options: ScanOptions) -
 
 
 def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: ScanOptions | None = None,
-         progress: Progress | None = None) -> Report:
+         progress: Progress | None = None, standby: Standby | None = None) -> Report:
     """Scan a repository statically; its code is never imported or run.
 
     ``checklist`` may be a function that loads it: without a cache, the worker processes are
-    then started first and import the extractors while the rules load.
+    then started first and import the extractors while the rules load. ``standby``: a worker
+    forked as the command started (see :mod:`auditor.engine.standby`); the scan owns it and
+    closes it when done.
     """
     options = options or ScanOptions()
     if not root.exists():
@@ -293,7 +298,6 @@ def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: Sc
     reports = ReportCache(options.cache_dir) if options.cache_dir is not None else None
     workers = options.jobs or os.cpu_count() or 1
     pool = None
-    standby = claim()  # forked at start-up by the auditor command, if it made one
     try:
         if reports is None and workers > 1 and len(prepared.files) >= PARALLEL_THRESHOLD:
             if standby is not None:
@@ -308,7 +312,7 @@ def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: Sc
                 if progress is not None:
                     progress(len(prepared.files), len(prepared.files))
                 return cached
-        plan = LeafPlan(loaded, engine_version())
+        plan = LeafPlan(loaded, matchers_version())
         results, warnings = match_tree(root, options, plan, progress, prepared, pool, standby)
     finally:
         if pool is not None:

@@ -125,21 +125,6 @@ def _is_tooling(lower: str, dirs: list[str]) -> bool:
     return suffix == ".py" and _SEED_NAME.fullmatch(lower[: -len(suffix)]) is not None
 
 
-# How close a file is to the service's own runtime, for ordering evidence: the running service
-# first, then its scripts and migration revisions, then tooling and tests, docs last.
-_ROLE_TIERS = {"runtime": 0, "migration": 1, "tooling": 2, "test": 2, "docs": 3}
-SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools"})
-
-
-def evidence_tier(rel: str, role: str) -> int:
-    """0 for the service's runtime code and configuration, 1 for its scripts and migration
-    revisions, 2 for tooling and tests, 3 for docs."""
-    tier = _ROLE_TIERS.get(role, 3)
-    if tier == 0 and any(d.lower() in SCRIPT_DIRS for d in rel.split("/")[:-1]):
-        return 1
-    return tier
-
-
 def never_evidence(rel: str) -> bool:
     """Files that prove nothing about the service, whatever they say: issue and pull-request
     templates, changelogs, licences and the auditor's own configuration."""

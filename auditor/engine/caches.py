@@ -1,38 +1,28 @@
-"""Content-hash cache of extracted facts: keyed by file bytes, kind and extractor version.
-
-Entries are JSON files written atomically (temp file + rename), so two scans can share a
-cache. A corrupt, truncated or foreign entry is ignored and rebuilt, never trusted.
+"""The scan's caches: extracted facts keyed by file bytes, kind and extractor version; per-file
+match results; whole reports. Entries go through :mod:`auditor.store`: a corrupt, truncated or
+foreign entry is ignored and rebuilt, never trusted.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from auditor.leaves import FileResult
     from auditor.model import Report
 
+from auditor.engine.results import FileResult
 from auditor.facts import Fact
-from auditor.safewrite import write_atomic
-
-CACHE_FORMAT = 1
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "checklist-auditor"
+from auditor.store import CACHE_FORMAT, read_entry, write_entry
 
 
 @lru_cache(maxsize=1)
 def extractor_version() -> str:
     """Changes whenever extractor code or the parsing libraries change."""
     digest = hashlib.sha256()
-    facts_dir = Path(__file__).resolve().parent / "facts"
+    facts_dir = Path(__file__).resolve().parent.parent / "facts"
     for path in sorted(facts_dir.glob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -50,18 +40,6 @@ def _dist_version(dist: str) -> str:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return "absent"
-
-
-@lru_cache(maxsize=1)
-def engine_version() -> str:
-    """Changes whenever the matchers or the fact index change (what kept matcher hits depend on)."""
-    from auditor import __version__
-
-    digest = hashlib.sha256(__version__.encode())
-    here = Path(__file__).resolve().parent
-    for name in ("matchers.py", "index.py"):
-        digest.update((here / name).read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def entry_key(data: bytes, kind: str, salt: str = "") -> str:
@@ -101,30 +79,8 @@ def _valid(entry: dict[str, Any]) -> bool:
     )
 
 
-def write_entry(path: Path, entry: dict[str, Any]) -> None:
-    """Write one cache entry as JSON, atomically (temp file + rename): a concurrent reader sees
-    the old entry or the new one, never half of one."""
-    try:
-        write_atomic(path, json.dumps(entry, separators=(",", ":")).encode("utf-8"), make_parents=True,
-                     private=True)
-    except OSError:
-        return  # a cache that cannot be written only costs time (and leaves no temporary file)
-
-
-def read_entry(path: Path, key: str) -> dict[str, Any] | None:
-    """A cache entry written by :func:`write_entry`, or None when it is missing, not JSON, of
-    another cache format or filed under another key. The caller checks the rest of its shape."""
-    try:
-        entry = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT or entry.get("key") != key:
-        return None
-    return entry
-
-
 class ResultCache:
-    """Per-file match results (see ``auditor.leaves``), keyed by the file's content key, path,
+    """Per-file match results (see :mod:`auditor.engine.plan`), keyed by the file's content key, path,
     role and the checklist's leaves: <dir>/results/<key[:2]>/<key>.json. Read back only when
     the key and every part's shape check out; anything else is ignored and rebuilt."""
 
@@ -143,8 +99,6 @@ class ResultCache:
         return self._path(key).is_file()
 
     def get(self, key: str, path: str, role: str, leaves: int) -> FileResult | None:
-        from auditor.leaves import FileResult
-
         entry = read_entry(self._path(key), key)
         return FileResult.from_json(path, role, entry.get("result"), leaves) if entry is not None else None
 
@@ -153,7 +107,7 @@ class ResultCache:
 
 
 class ReportCache:
-    """Whole reports, keyed by everything they depend on (see ``scan.report_key``): a scan of
+    """Whole reports, keyed by everything they depend on (see :func:`auditor.engine.scan.report_key`): a scan of
     an unchanged tree with unchanged rules reads one file instead of evaluating again.
     Entries are validated as a Report when read; anything else is ignored and rebuilt."""
 

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from auditor import __version__
-from auditor.discover import evidence_tier
 from auditor.facts import FileFacts
-from auditor.index import FactIndex, Hit
-from auditor.matchers import Params, run_matcher
+from auditor.matchers import MATCHERS, Params, run_matcher
+from auditor.matchers.index import FactIndex, Hit
 from auditor.model import (
     ChecklistInfo,
     Evidence,
@@ -24,23 +23,22 @@ from auditor.model import (
     ToolInfo,
     summarise,
 )
-from auditor.rules import Checklist, Condition, Rule
+from auditor.rules.schema import Checklist, Condition, Rule
 
 MAX_EVIDENCE = 5
 LeafSource = Callable[[str, Params, int], list[Hit] | None]
 """Raw hits of one leaf matcher, marked with the given leaf number, or None to run it over the index."""
-# What a matcher's hit proves, strongest first: the call, key or instruction that does the job (0);
-# a definition, whose line is a function's or class's first line (1); presence, an import, a
-# declared dependency or a file that exists (2). Evidence cites stronger conditions first.
-DEFINITION_MATCHERS = frozenset({"python.function", "python.class"})
-PRESENCE_MATCHERS = frozenset({"python.import", "dependency", "file.exists"})
 
 
 def strength_of(op: str) -> int:
-    """0 for a matcher that shows the practice at work, 1 for a definition, 2 for presence."""
-    if op in PRESENCE_MATCHERS:
+    """What a matcher's hit proves, strongest first: 0 for the call, key or instruction that
+    does the job; 1 for a definition (a function's or class's first line); 2 for presence (an
+    import, a declared dependency, a file that exists). Evidence cites stronger conditions first.
+    Each matcher says which it is when it registers."""
+    spec = MATCHERS[op]
+    if spec.presence:
         return 2
-    return 1 if op in DEFINITION_MATCHERS else 0
+    return 1 if spec.definition else 0
 
 
 class Evaluator:
@@ -125,6 +123,21 @@ _GROUP_KEYS: dict[str, Callable[[Hit], Any]] = {
 }
 
 
+# How close a file is to the service's own runtime, for ordering evidence: the running service
+# first, then its scripts and migration revisions, then tooling and tests, docs last.
+_ROLE_TIERS = {"runtime": 0, "migration": 1, "tooling": 2, "test": 2, "docs": 3}
+SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools"})
+
+
+def evidence_tier(rel: str, role: str) -> int:
+    """0 for the service's runtime code and configuration, 1 for its scripts and migration
+    revisions, 2 for tooling and tests, 3 for docs."""
+    tier = _ROLE_TIERS.get(role, 3)
+    if tier == 0 and any(d.lower() in SCRIPT_DIRS for d in rel.split("/")[:-1]):
+        return 1
+    return tier
+
+
 def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
                     strength: Mapping[int, int] | None = None,
                     tier: Callable[[str], int] | None = None) -> list[tuple[str, int]]:
@@ -169,7 +182,7 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
 
 
 def file_tiers(index: FactIndex) -> Callable[[str], int]:
-    """The evidence tier of each indexed file (see :func:`auditor.discover.evidence_tier`)."""
+    """The evidence tier of each indexed file (see :func:`evidence_tier`)."""
     tiers = index.derived(("evidence-tiers",), lambda: {f.path: evidence_tier(f.path, f.role) for f in index.files})
     return lambda path: tiers.get(path, 0)
 

@@ -11,7 +11,7 @@ import difflib
 from dataclasses import dataclass, field
 from datetime import date
 
-from auditor.baseline import Baseline, compare
+from auditor.adopt.baseline import Baseline, compare
 from auditor.config import SEVERITIES, WaiverConfig, parse_fail_on
 from auditor.errors import AuditorError
 from auditor.levels import level_rank

@@ -5,11 +5,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from auditor.evaluate import Evaluator, evaluate_rule
-from auditor.index import FactIndex
+from auditor.engine.scan import ScanOptions, extract_tree
+from auditor.matchers.index import FactIndex
 from auditor.model import Status
-from auditor.rules import Condition, Example, Rule
-from auditor.scan import ScanOptions, extract_tree
+from auditor.rules.evaluate import Evaluator, evaluate_rule
+from auditor.rules.schema import Condition, Example, Rule
 
 
 def run_example(rule: Rule, conditions: dict[str, Condition], example: Example) -> tuple[Status, list[str]]:

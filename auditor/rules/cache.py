@@ -17,17 +17,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from auditor.cache import CACHE_FORMAT, engine_version, read_entry, write_entry
-from auditor.matchers import MATCHERS
-from auditor.rules import Condition, Rule, RuleSpec
+from auditor.matchers import MATCHERS, matchers_version
+from auditor.rules.schema import Condition, Rule, RuleSpec
+from auditor.store import CACHE_FORMAT, read_entry, write_entry
 
 
 @lru_cache(maxsize=1)
 def _parser_version() -> str:
     here = Path(__file__).resolve().parent
-    digest = hashlib.sha256(engine_version().encode())
-    for name in ("rules.py", "rulecache.py", "yamlmarks.py"):
-        digest.update((here / name).read_bytes())
+    digest = hashlib.sha256(matchers_version().encode())
+    for path in [*sorted(here.glob("*.py")), here.parent / "yamlmarks.py"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -55,7 +55,7 @@ def _cond_from_json(data: Any) -> Condition | None:
     if params is not None:
         if op not in MATCHERS or not isinstance(params, dict):
             raise ValueError(f"unknown matcher {op!r}")
-        model = MATCHERS[op][0]
+        model = MATCHERS[op].params
         if set(params) != set(model.model_fields):
             raise ValueError(f"{op}: fields differ")
         built = model.model_construct(**params)  # the values passed validation when the entry was written

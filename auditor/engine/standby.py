@@ -7,7 +7,7 @@ critical path. The standby does those imports on the other core while the main p
 the command, hashes the tree and reads the cache; when no file needs extracting it is killed
 unused. A scan gives it extraction alone (the main process, which has the matchers loaded,
 matches), so it never loads the matchers or pydantic. It serves tasks as a one-worker process
-pool does (``map`` and ``close``, as :class:`auditor.workers.WorkerPool`), and its death raises
+pool does (``map`` and ``close``, as :class:`auditor.engine.workers.WorkerPool`), and its death raises
 ``BrokenProcessPool`` as a pool worker's would, so a crash is isolated the same way.
 
 This module imports nothing but the standard library at the top: whatever it imports delays
@@ -31,9 +31,6 @@ R = TypeVar("R")
 
 COMMANDS = frozenset({"scan", "verify"})
 """Commands that scan, and so may extract a few files."""
-
-_standby: Standby | None = None
-
 
 def wanted(argv: list[str]) -> bool:
     """Whether a command line (without the program name) is a scan that may use a standby:
@@ -66,10 +63,8 @@ def _jobs(argv: list[str]) -> int:
 
 
 def start() -> Standby | None:
-    """Fork the standby (once per process); ``None`` where processes cannot be forked."""
-    global _standby
-    if _standby is not None:
-        return _standby
+    """Fork a standby worker; ``None`` where processes cannot be forked. The caller hands it to
+    the scan that uses it; an unused one is stopped when the process exits."""
     if not hasattr(os, "fork"):
         return None
     sys.stdout.flush()
@@ -91,9 +86,9 @@ def start() -> Standby | None:
         _serve(os.fdopen(from_parent, "rb"), os.fdopen(to_parent, "wb"))
     os.close(from_parent)
     os.close(to_parent)
-    _standby = Standby(pid, os.fdopen(to_child, "wb"), os.fdopen(from_child, "rb"))
-    atexit.register(_standby.close)
-    return _standby
+    standby = Standby(pid, os.fdopen(to_child, "wb"), os.fdopen(from_child, "rb"))
+    atexit.register(standby.close)
+    return standby
 
 
 _LENGTH = struct.Struct("!Q")
@@ -117,13 +112,6 @@ def receive(stream: IO[bytes]) -> Any:
     if len(data) < size:
         raise EOFError
     return pickle.loads(data)  # written by this process's own fork, over a private pipe
-
-
-def claim() -> Standby | None:
-    """The standby this process started, if any; the caller closes it when done with it."""
-    global _standby
-    standby, _standby = _standby, None
-    return standby
 
 
 class Standby:
@@ -198,8 +186,8 @@ def _serve(tasks: IO[bytes], results: IO[bytes]) -> None:  # pragma: no cover - 
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)  # the report is the parent's to write
         os.dup2(devnull, 1)
-        from auditor.batch import warm_up, worker_init
-        from auditor.launch import tune_gc
+        from auditor.engine.process import tune_gc, worker_init
+        from auditor.engine.tasks import warm_up
 
         worker_init()
         warm_up()

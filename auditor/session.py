@@ -12,7 +12,8 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from auditor.baseline import DEFAULT_BASELINE, Baseline, load_baseline
+from auditor.adopt.baseline import DEFAULT_BASELINE, Baseline, load_baseline
+from auditor.adopt.gate import GatePolicy, GateResult, apply_waivers, check_gate, parse_fail_under
 from auditor.config import (
     ChecklistIds,
     LoadedConfig,
@@ -22,12 +23,13 @@ from auditor.config import (
     parse_fail_on,
     selected_items,
 )
+from auditor.engine.scan import DEFAULT_MAX_YAML_NODES, DEFAULT_PARSE_TIMEOUT, Progress, ScanOptions, scan
+from auditor.engine.standby import Standby
 from auditor.errors import EXIT_GATE_FAILED, EXIT_OK, AuditorError, ConfigError
-from auditor.gate import GatePolicy, GateResult, apply_waivers, check_gate, parse_fail_under
 from auditor.levels import compute_level
 from auditor.model import Report
-from auditor.rules import Checklist, default_paths
-from auditor.scan import DEFAULT_MAX_YAML_NODES, DEFAULT_PARSE_TIMEOUT, Progress, ScanOptions, scan
+from auditor.rules.load import default_paths
+from auditor.rules.schema import Checklist
 
 ChecklistLoader = Callable[[str | None, tuple[str, ...], str | None, Path | None], Checklist]
 
@@ -154,8 +156,10 @@ def policy_for(req: ScanRequest, loaded: LoadedConfig, ids: ChecklistIds) -> Gat
     )
 
 
-def run_scan(req: ScanRequest, loader: ChecklistLoader, progress: Progress | None = None) -> ScanRun:
-    """Scan, apply waivers (marked in the report) and check the gate."""
+def run_scan(req: ScanRequest, loader: ChecklistLoader, progress: Progress | None = None,
+             standby: Standby | None = None) -> ScanRun:
+    """Scan (with the ``standby`` worker, when the command started one), apply waivers (marked
+    in the report) and check the gate."""
     loaded, ids, options, load = prepare_scan(req, loader)
     policy = policy_for(req, loaded, ids)
     for entry in policy.fail_on:
@@ -166,7 +170,7 @@ def run_scan(req: ScanRequest, loader: ChecklistLoader, progress: Progress | Non
     baseline_path = req.baseline or (loaded.resolve_inside(loaded.config.baseline, "baseline")
                                      if loaded.config.baseline else None)
     baseline: Baseline | None = load_baseline(baseline_path) if baseline_path is not None else None
-    report = scan(req.path, load, options, progress)
+    report = scan(req.path, load, options, progress, standby)
     cl = load()
     today = req.today or date.today()
     waiver_failures = apply_waivers(report, loaded.config.waivers, today, ids.items, loaded.source or "config")

@@ -14,65 +14,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from auditor.facts import Fact, FileFacts
-from auditor.index import FactIndex, Hit
+from auditor.engine.results import HEALTH_FACTS, FileResult
+from auditor.facts import FileFacts
 from auditor.matchers import MATCHERS, Params
+from auditor.matchers.index import FactIndex, Hit
 
 if TYPE_CHECKING:  # workers match leaves without loading the rule model
-    from auditor.rules import Checklist, Condition
-
-HEALTH_FACTS = frozenset({"radon_cc", "radon_mi"})
-Row = tuple[int, str, str]
-"""One hit in a file: line, matched value, scope."""
-
-
-@dataclass
-class FileResult:
-    """One file as a scan keeps it: everything evaluation and the report need, no facts."""
-
-    path: str
-    kind: str
-    role: str
-    warnings: list[str] = field(default_factory=list)
-    health: list[Fact] = field(default_factory=list)
-    hits: dict[int, list[Row]] = field(default_factory=dict)
-    """Leaf number (in the plan) -> the leaf's hits in this file, in source order."""
-
-    def light(self) -> FileFacts:
-        """The file for evaluation and code health: its radon facts only."""
-        return FileFacts(path=self.path, kind=self.kind, role=self.role, facts=self.health,
-                         warnings=self.warnings)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "warnings": self.warnings, "health": self.health,
-                "hits": {str(leaf): [list(row) for row in rows] for leaf, rows in sorted(self.hits.items())}}
-
-    @classmethod
-    def from_json(cls, path: str, role: str, data: Any, leaves: int) -> FileResult | None:
-        """A result read back from the cache; None unless every part has the expected shape."""
-        if not isinstance(data, dict):
-            return None
-        kind, warnings, health, hits = (data.get(k) for k in ("kind", "warnings", "health", "hits"))
-        if not (isinstance(kind, str) and isinstance(warnings, list) and all(isinstance(w, str) for w in warnings)
-                and isinstance(health, list) and isinstance(hits, dict)):
-            return None
-        if not all(isinstance(f, dict) and f.get("t") in HEALTH_FACTS and isinstance(f.get("line"), int)
-                   for f in health):
-            return None
-        parsed: dict[int, list[Row]] = {}
-        for leaf, rows in hits.items():
-            if not (isinstance(leaf, str) and leaf.isdigit() and int(leaf) < leaves and type(rows) is list):
-                return None
-            out = [tuple(row) for row in rows if type(row) is list and len(row) == 3 and type(row[0]) is int
-                   and type(row[1]) is str and type(row[2]) is str]
-            if len(out) != len(rows):
-                return None
-            parsed[int(leaf)] = out
-        return cls(path=path, kind=kind, role=role, warnings=warnings, health=health, hits=parsed)
-
+    from auditor.rules.schema import Checklist, Condition
 
 def _leaf_key(op: str, params: Params) -> str:
     return f"{op}:{params.model_dump_json()}"
@@ -113,7 +63,7 @@ class LeafPlan:
                                       health=[x for x in f.facts if x["t"] in HEALTH_FACTS])
                    for f in files}
         for number, (op, params) in enumerate(self.leaves):
-            for hit in MATCHERS[op][1](params, index):
+            for hit in MATCHERS[op].run(params, index):
                 results[hit.path].hits.setdefault(number, []).append((hit.line, hit.key, hit.scope))
         return [results[f.path] for f in files]
 

@@ -1,0 +1,25 @@
+"""The rule vocabulary: leaf matchers over the fact index, each a small pydantic model + a function.
+
+Every matcher returns the hits (path, line, matched value, scope) where it matched. Common
+options on every matcher:
+
+- ``role``: which files count: ``runtime`` (default), ``test``, ``docs``, ``tooling`` (dev
+  environments, probes, asset builds, seed/demo-data commands), ``migration`` (migration
+  revision folders), ``any``, or a list.
+- ``file``: glob(s) over the file path (``**`` crosses folders).
+- ``min_count``: at least this many hits in one file.
+- ``distinct``: at least this many distinct matched values across the repository.
+- ``distinct_by``: with ``distinct``, count the distinct texts this regex finds in the matched
+  values instead of the values themselves (a version pattern counts versions, not paths).
+
+Name patterns are globs over fully qualified names (``sqlalchemy.create_engine``,
+``*.dispose``). Value patterns are regular expressions searched in the value's text
+(a list or dict matches when any element, key or value matches).
+"""
+
+from __future__ import annotations
+
+from auditor.matchers import analysers, files, python  # noqa: F401 - each registers its matchers
+from auditor.matchers.registry import MATCHERS, Matcher, Params, matcher, matchers_version, run_matcher
+
+__all__ = ["MATCHERS", "Matcher", "Params", "matcher", "matchers_version", "run_matcher"]

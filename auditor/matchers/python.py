@@ -1,0 +1,480 @@
+"""Matchers over Python facts: imports, calls, decorators, definitions, exception handling,
+context managers, strings, assignments, comparisons."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from auditor.facts import Fact
+from auditor.matchers.index import FactIndex, Hit
+from auditor.matchers.patterns import (
+    Regex,
+    below_accept,
+    compiled_regex,
+    glob_set,
+    listify,
+    name_matches,
+    value_matches,
+    value_texts,
+)
+from auditor.matchers.registry import Params, matcher
+
+_PY = frozenset({"python"})
+
+
+def _name_accept(patterns: list[str]) -> Callable[[Any], bool]:
+    regex = glob_set(tuple(patterns))
+
+    def accept(name: Any) -> bool:
+        return isinstance(name, str) and bool(name) and regex.match(name) is not None
+
+    accept.select = lambda values: regex.select(values, False)  # type: ignore[attr-defined]
+    return accept
+
+
+class ImportParams(Params):
+    """An import of a module or name (a pattern also matches names below it: ``structlog``
+    matches ``structlog.get_logger``)."""
+
+    name: list[str]
+    _n = field_validator("name", mode="before")(listify)
+
+
+@matcher("python.import", ImportParams, reads=("import",), presence=True)
+def match_import(p: ImportParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    accept = below_accept(p.name, ".", empty=True)
+    for file, fact in index.facts_where("import", "name", accept, p.roles(), _PY):
+        hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
+    return hits
+
+
+class CallParams(Params):
+    """A call of a resolved callee, optionally with keywords or argument values."""
+
+    name: list[str]
+    kwargs: list[str] = Field(default_factory=list, description="any of these keyword names (globs) is passed")
+    kwarg: dict[str, Regex] = Field(default_factory=dict, description="keyword -> value regex, all must match")
+    arg: Regex | None = Field(default=None, description="regex searched in any positional argument")
+    first_arg: Regex | None = Field(default=None, description="regex searched in the first positional argument only")
+    not_kwarg: dict[str, Regex] = Field(default_factory=dict, description="keyword -> value regex that must not match")
+    min_args: int = Field(default=0, description="at least this many positional arguments")
+    receiver: list[str] = Field(
+        default_factory=list,
+        description="globs: a method call counts only when its receiver is known to be one of these "
+                    "(the callee it was built from or its parameter annotation, else its text)")
+    not_receiver: list[str] = Field(
+        default_factory=list,
+        description="globs: a method call does not count when its receiver is one of these "
+                    "(same reading as receiver)")
+    _n = field_validator("name", "kwargs", "receiver", "not_receiver", mode="before")(listify)
+
+
+def _receiver_is(fact: Fact, patterns: list[str]) -> bool:
+    """Whether a method call's receiver (its known builder, else its text) matches a glob."""
+    known = fact.get("recv")
+    if known is None:
+        name = fact["name"]
+        if "." not in name:
+            return False
+        known = name.rsplit(".", 1)[0]
+    return name_matches(known, patterns)
+
+
+def _call_like(p: CallParams, fact: Fact) -> str | None:
+    """The hit's key when the call's arguments satisfy ``p`` (its name has matched already)."""
+    key = fact["name"]
+    if p.receiver and not _receiver_is(fact, p.receiver):
+        return None
+    if p.not_receiver and _receiver_is(fact, p.not_receiver):
+        return None
+    kw = fact.get("kw", {})
+    if p.kwargs:
+        present = [k for pat in p.kwargs for k in kw if fnmatchcase(k, pat)]
+        if not present:
+            return None
+        key = present[0]
+    for name, pattern in p.kwarg.items():
+        if name not in kw:
+            return None
+        found = value_matches(kw[name], pattern)
+        if found is None:
+            return None
+        key = found
+    for name, pattern in p.not_kwarg.items():
+        if name in kw and value_matches(kw[name], pattern) is not None:
+            return None
+    if len(fact.get("args", [])) < p.min_args:
+        return None
+    if p.arg is not None:
+        found = next((t for a in fact.get("args", []) if (t := value_matches(a, p.arg)) is not None), None)
+        if found is None:
+            return None
+        key = found
+    if p.first_arg is not None:
+        args = fact.get("args", [])
+        found = value_matches(args[0], p.first_arg) if args else None
+        if found is None:
+            return None
+        key = found
+    return key
+
+
+@matcher("python.call", CallParams, reads=("call",))
+def match_call(p: CallParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts_where("call", "name", _name_accept(p.name), p.roles(), _PY):
+        key = _call_like(p, fact)
+        if key is not None:
+            hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
+    return hits
+
+
+class DecoratorParams(CallParams):
+    """A decorator (``@app.get("/health")``, ``@retry(wait=...)``) on a function or class."""
+
+    target: Regex | None = Field(default=None, description="regex on the decorated name")
+
+
+@matcher("python.decorator", DecoratorParams, reads=("decorator",))
+def match_decorator(p: DecoratorParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts_where("decorator", "name", _name_accept(p.name), p.roles(), _PY):
+        if p.target and not compiled_regex(p.target).search(fact["target"]):
+            continue
+        key = _call_like(p, fact)
+        if key is not None:
+            hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
+    return hits
+
+
+class FunctionParams(Params):
+    """A function definition by name, shape, parameters or decorators."""
+
+    name: Regex | None = Field(default=None, description="regex, full match")
+    is_async: bool | None = Field(default=None, alias="async")
+    yields: bool | None = None
+    decorator: list[str] = Field(default_factory=list)
+    param_name: Regex | None = Field(default=None, description="regex, full match on a parameter name")
+    param_ann: list[str] = Field(default_factory=list, description="globs on names in a parameter annotation")
+    param_default: list[str] = Field(default_factory=list, description="globs on a parameter default's callee")
+    returns: list[str] = Field(default_factory=list)
+    _n = field_validator("decorator", "param_ann", "param_default", "returns", mode="before")(listify)
+
+
+@matcher("python.function", FunctionParams, reads=("function",), definition=True)
+def match_function(p: FunctionParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("function", p.roles(), frozenset({"python"})):
+        if p.name and not compiled_regex(p.name).fullmatch(fact["name"]):
+            continue
+        if p.is_async is not None and fact["async"] != p.is_async:
+            continue
+        if p.yields is not None and fact["yields"] != p.yields:
+            continue
+        if p.decorator and not any(name_matches(d, p.decorator) for d in fact["decorators"]):
+            continue
+        if p.returns and not any(name_matches(r, p.returns) for r in fact["returns"]):
+            continue
+        params = fact["params"]
+        if p.param_name:
+            params = [x for x in params if compiled_regex(p.param_name).fullmatch(x["name"])]
+        if p.param_ann:
+            params = [x for x in params if any(name_matches(a, p.param_ann) for a in x["ann"])]
+        if p.param_default:
+            params = [x for x in params if any(name_matches(t.rstrip("()"), p.param_default)
+                                               for t in value_texts(x["default"]))]
+        if (p.param_name or p.param_ann or p.param_default) and not params:
+            continue
+        hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
+    return hits
+
+
+class ClassParams(Params):
+    """A class definition by name, bases or decorators."""
+
+    name: Regex | None = Field(default=None, description="regex, full match")
+    bases: list[str] = Field(default_factory=list, description="globs, any base matches")
+    decorator: list[str] = Field(default_factory=list)
+    _n = field_validator("bases", "decorator", mode="before")(listify)
+
+
+@matcher("python.class", ClassParams, reads=("class",), definition=True)
+def match_class(p: ClassParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("class", p.roles(), frozenset({"python"})):
+        if p.name and not compiled_regex(p.name).fullmatch(fact["name"]):
+            continue
+        if p.bases and not any(name_matches(b, p.bases) for b in fact["bases"]):
+            continue
+        if p.decorator and not any(name_matches(d, p.decorator) for d in fact["decorators"]):
+            continue
+        hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
+    return hits
+
+
+class ExceptParams(Params):
+    """An ``except`` clause by what it catches and what its body does."""
+
+    types: list[str] = Field(default_factory=list, description="globs; '<bare>' for a bare except")
+    calls: list[str] = Field(default_factory=list, description="the body calls one of these")
+    reraise: bool | None = None
+    chained: bool | None = None
+    _n = field_validator("types", "calls", mode="before")(listify)
+
+
+@matcher("python.except", ExceptParams, reads=("except",))
+def match_except(p: ExceptParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("except", p.roles(), frozenset({"python"})):
+        types = fact["types"] or ["<bare>"]
+        if p.types and not any(name_matches(t, p.types) for t in types):
+            continue
+        if p.calls and not any(name_matches(c, p.calls) for c in fact["calls"]):
+            continue
+        if p.reraise is not None and fact["reraise"] != p.reraise:
+            continue
+        if p.chained is not None and fact["chained"] != p.chained:
+            continue
+        hits.append(Hit(file.path, fact["line"], ",".join(types), fact["scope"]))
+    return hits
+
+
+class RaiseParams(Params):
+    """A ``raise`` statement; ``chained`` means ``raise X from exc`` (not ``from None``)."""
+
+    name: list[str] = Field(default_factory=list)
+    chained: bool | None = None
+    in_except: bool | None = None
+    _n = field_validator("name", mode="before")(listify)
+
+
+@matcher("python.raise", RaiseParams, reads=("raise",))
+def match_raise(p: RaiseParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("raise", p.roles(), frozenset({"python"})):
+        if p.name and not name_matches(fact["name"], p.name):
+            continue
+        chained = fact["cause"] is not None and fact["cause"] != "None"
+        if p.chained is not None and chained != p.chained:
+            continue
+        if p.in_except is not None and fact["in_except"] != p.in_except:
+            continue
+        hits.append(Hit(file.path, fact["line"], fact["name"] or "", fact["scope"]))
+    return hits
+
+
+class WithParams(Params):
+    """A ``with``/``async with`` over one of these context managers."""
+
+    name: list[str]
+    is_async: bool | None = Field(default=None, alias="async")
+    _n = field_validator("name", mode="before")(listify)
+
+
+@matcher("python.with", WithParams, reads=("with",))
+def match_with(p: WithParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("with", p.roles(), frozenset({"python"})):
+        if p.is_async is not None and fact["async"] != p.is_async:
+            continue
+        found = next((n for n in fact["names"] if name_matches(n, p.name)), None)
+        if found:
+            hits.append(Hit(file.path, fact["line"], found, fact["scope"]))
+    return hits
+
+
+class StringParams(Params):
+    """A string literal (not a docstring) matching a regex. Text search: use where no name can."""
+
+    pattern: Regex
+    fstring: bool | None = None
+    variable_field: bool | None = Field(
+        default=None,
+        description="f-strings only: true = some field is not a constant (UPPER_CASE name or literal)",
+    )
+
+
+_CONSTANT_NAME = re.compile(r"(?:.*\.)?[A-Z][A-Z0-9_]*")
+
+
+def _has_variable_field(fact: Fact) -> bool:
+    return any(not _CONSTANT_NAME.fullmatch(name) for name in fact.get("fields", []))
+
+
+def _regex_accept(find: Callable[[str], Any]) -> Callable[[Any], bool]:
+    """Accepts strings ``find`` (a compiled pattern's search or fullmatch) finds something in;
+    ``select`` takes many values at once (see ``FactIndex.facts_where``)."""
+
+    def accept(value: Any) -> bool:
+        return isinstance(value, str) and find(value) is not None
+
+    accept.select = lambda values: {v for v in values if isinstance(v, str) and find(v) is not None}  # type: ignore[attr-defined]
+    return accept
+
+
+@matcher("python.string", StringParams, reads=("string",))
+def match_string(p: StringParams, index: FactIndex) -> list[Hit]:
+    regex = compiled_regex(p.pattern)
+    hits = []
+    accept = _regex_accept(regex.search)
+    for file, fact in index.facts_where("string", "value", accept, p.roles(), _PY):
+        if p.fstring is not None and bool(fact.get("fstring")) != p.fstring:
+            continue
+        if p.variable_field is not None:
+            variable = bool(fact.get("fstring")) and _has_variable_field(fact)
+            if variable != p.variable_field:
+                continue
+        m = regex.search(fact["value"])
+        if m:
+            hits.append(Hit(file.path, fact["line"], m.group(0), fact["scope"]))
+    return hits
+
+
+class UsesParams(Params):
+    """A use of a resolved name: called, referenced, decorating, subclassed, caught or entered."""
+
+    name: list[str]
+    _n = field_validator("name", mode="before")(listify)
+
+
+def _typing_uses(index: FactIndex, roles: frozenset[str] | None) -> dict[str, list[tuple[str, int, str]]]:
+    """Names used as a base class, a parameter annotation or a caught type, with their places."""
+    sites: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+    for file, fact in index.facts("class", roles, _PY):
+        for base in fact["bases"]:
+            sites[base].append((file.path, fact["line"], fact["scope"]))
+    for file, fact in index.facts("function", roles, _PY):
+        for param in fact["params"]:
+            for name in param["ann"]:
+                sites[name].append((file.path, fact["line"], fact["scope"]))
+    for file, fact in index.facts("except", roles, _PY):
+        for name in fact["types"]:
+            sites[name].append((file.path, fact["line"], fact["scope"]))
+    return sites
+
+
+@matcher("python.uses", UsesParams, reads=("call", "ref", "decorator", "class", "function", "except"))
+def match_uses(p: UsesParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    roles = p.roles()
+    ok = below_accept(p.name, ".(")
+    for t in ("call", "ref", "decorator"):
+        for file, fact in index.facts_where(t, "name", ok, roles, _PY):
+            hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
+    sites = index.derived(("uses", roles), lambda: _typing_uses(index, roles))
+    typed = [Hit(path, line, name, scope) for name in ok.select(sites) for path, line, scope in sites[name]]  # type: ignore[attr-defined]
+    typed.sort(key=lambda h: (h.path, h.line, h.key))
+    return hits + typed
+
+
+class AssignParams(Params):
+    """An assignment to a target (``CONN_MAX_AGE``, ``self.x``, ``app.config[KEY]``)."""
+
+    target: Regex = Field(description="regex, full match on the target text")
+    value: Regex | None = Field(default=None, description="regex searched in the value")
+    op: str | None = Field(default=None, description="'=', ':' (annotated), or an AugAssign name like MultiplyAssign")
+    ann: list[str] = Field(default_factory=list)
+    _n = field_validator("ann", mode="before")(listify)
+
+
+@lru_cache(maxsize=4096)
+def _plain_words(pattern: str) -> frozenset[str] | None:
+    """The strings a regex fully matches, when it is a word or an alternation of words
+    (``INSTALLED_APPS``, ``CACHE_TYPE|CACHE_REDIS_URL``); None for any other regex."""
+    words = pattern.split("|")
+    if all(w and all(c.isascii() and (c.isalnum() or c == "_") for c in w) for w in words):
+        return frozenset(words)
+    return None
+
+
+def _fullmatch(pattern: str) -> Callable[[Any], bool]:
+    words = _plain_words(pattern)
+    if words is None:
+        return _regex_accept(compiled_regex(pattern).fullmatch)
+
+    def accept(value: Any) -> bool:  # a set lookup: no regex to compile
+        return isinstance(value, str) and value in words
+
+    accept.select = lambda values: words.intersection(v for v in values if isinstance(v, str))  # type: ignore[attr-defined]
+    return accept
+
+
+def _value_key(value: Any, pattern: str | None, default: str) -> str | None:
+    """The hit's key: the default when no value pattern is asked for, else the matched text."""
+    return default if pattern is None else value_matches(value, pattern)
+
+
+@matcher("python.assign", AssignParams, reads=("assign",))
+def match_assign(p: AssignParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts_where("assign", "target", _fullmatch(p.target), p.roles(), _PY):
+        if p.op is not None and fact["op"] != p.op:
+            continue
+        if p.ann and not any(name_matches(a, p.ann) for a in fact["ann"]):
+            continue
+        key = _value_key(fact["value"], p.value, fact["target"])
+        if key is not None:
+            hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
+    return hits
+
+
+class DictKeyParams(Params):
+    """A string key in a dict literal (settings dicts such as ``DATABASES``, ``LOGGING``)."""
+
+    key: Regex = Field(description="regex, full match")
+    value: Regex | None = None
+
+
+@matcher("python.dictkey", DictKeyParams, reads=("dictkey",))
+def match_dictkey(p: DictKeyParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts_where("dictkey", "key", _fullmatch(p.key), p.roles(), _PY):
+        key = _value_key(fact["value"], p.value, fact["key"])
+        if key is not None:
+            hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
+    return hits
+
+
+class CompareParams(Params):
+    """A comparison (``r.status_code == 404``, ``env in ("prod", "production")``): one operand
+    matches ``left`` and another matches ``right`` (either order)."""
+
+    left: Regex | None = Field(default=None, description="regex searched in one operand's text")
+    right: Regex | None = Field(default=None, description="regex searched in another operand's text")
+    op: list[str] = Field(default_factory=list, description="any of these operators: ==, !=, in, is, <...")
+    _n = field_validator("op", mode="before")(listify)
+
+
+@matcher("python.compare", CompareParams, reads=("compare",))
+def match_compare(p: CompareParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("compare", p.roles(), frozenset({"python"})):
+        if p.op and not any(o in p.op for o in fact["ops"]):
+            continue
+        operands = [fact["left"], *fact["right"]]
+        lefts = [i for i, v in enumerate(operands) if p.left is None or value_matches(v, p.left) is not None]
+        rights = [i for i, v in enumerate(operands) if p.right is None or value_matches(v, p.right) is not None]
+        pair = next(((i, j) for i in lefts for j in rights if i != j), None)
+        if pair is None:
+            continue
+        key = value_matches(operands[pair[1]], p.right) if p.right else (value_texts(operands[pair[1]]) or [""])[0]
+        hits.append(Hit(file.path, fact["line"], key or "", fact["scope"]))
+    return hits
+
+
+class PowerParams(Params):
+    """A ``**`` with a non-constant exponent (``2 ** attempt``)."""
+
+
+@matcher("python.power", PowerParams, reads=("power",))
+def match_power(p: PowerParams, index: FactIndex) -> list[Hit]:
+    return [Hit(f.path, x["line"], "**", x["scope"]) for f, x in index.facts("power", p.roles(), frozenset({"python"}))]
+

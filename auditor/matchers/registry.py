@@ -1,0 +1,122 @@
+"""The matcher registry: the options every matcher shares, the ``@matcher`` decorator with which
+each matcher registers itself next to its code, and :func:`run_matcher`, which applies the
+shared options to a matcher's hits."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from auditor.matchers.index import FactIndex, Hit
+from auditor.matchers.patterns import Regex, compiled_regex, listify, path_matches
+
+ROLES = ("runtime", "test", "docs", "tooling", "migration")
+
+
+class Params(BaseModel):
+    """Options shared by every matcher."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    role: list[str] = Field(default_factory=lambda: ["runtime"])
+    file: list[str] = Field(default_factory=list)
+    min_count: int = 1
+    distinct: int = 1
+    distinct_by: Regex | None = None
+
+    @field_validator("role", "file", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return listify(value)
+
+    @field_validator("role")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        for role in value:
+            if role not in (*ROLES, "any"):
+                raise ValueError(f"unknown role {role!r} ({', '.join(ROLES)}, any)")
+        return value
+
+    def roles(self) -> frozenset[str] | None:
+        return None if "any" in self.role else frozenset(self.role)
+
+
+class Matcher(NamedTuple):
+    """A registered matcher: its options model and function, the fact types it reads, what its
+    hits prove (a practice at work, a definition, or mere presence: imported, declared, a file
+    that exists) and whether it applies the ``file`` option itself."""
+
+    params: type[Params]
+    run: Callable[[Any, FactIndex], list[Hit]]
+    reads: tuple[str, ...]
+    presence: bool = False
+    definition: bool = False
+    own_file_filter: bool = False
+
+
+MATCHERS: dict[str, Matcher] = {}
+"""Every matcher by the name rules use, filled by :func:`matcher` as the matcher modules load."""
+
+M = TypeVar("M", bound=Callable[..., list[Hit]])
+
+
+def matcher(name: str, params: type[Params], reads: tuple[str, ...] = (), presence: bool = False,
+            definition: bool = False, own_file_filter: bool = False) -> Callable[[M], M]:
+    """Register the decorated function as the matcher ``name`` with its options model.
+
+    ``reads``: the fact types (``t``) it queries; ``presence``: its hits show something is there
+    (imported, declared), ``definition``: its hits are definitions (a function's or class's first
+    line), and both are cited after those of conditions that show the practice at work;
+    ``own_file_filter``: it applies ``file`` itself (to something other than the hit's path)."""
+
+    def register(func: M) -> M:
+        if name in MATCHERS:
+            raise ValueError(f"matcher {name!r} registered twice")
+        MATCHERS[name] = Matcher(params, func, reads, presence, definition, own_file_filter)
+        return func
+
+    return register
+
+
+def run_matcher(name: str, params: Params, index: FactIndex, raw: list[Hit] | None = None) -> list[Hit]:
+    """Run one matcher and apply the common file/min_count/distinct options.
+
+    Every matcher is file-local (a file's hits depend on that file's facts only); ``raw``
+    passes hits gathered elsewhere (per file, see :mod:`auditor.engine.plan`) instead of running it."""
+    spec = MATCHERS[name]
+    hits = spec.run(params, index) if raw is None else raw
+    if params.file and not spec.own_file_filter:
+        hits = [h for h in hits if path_matches(h.path, params.file)]
+    if params.min_count > 1:
+        per_file: dict[str, set[int]] = defaultdict(set)
+        for h in hits:
+            per_file[h.path].add(h.line)
+        keep = {path for path, lines in per_file.items() if len(lines) >= params.min_count}
+        hits = [h for h in hits if h.path in keep]
+    if params.distinct > 1:
+        if params.distinct_by is not None:
+            by = compiled_regex(params.distinct_by)
+            keys = {m.group(0) for h in hits if (m := by.search(h.key)) is not None}
+        else:
+            keys = {h.key for h in hits}
+        if len(keys) < params.distinct:
+            hits = []
+    return hits
+
+
+
+@lru_cache(maxsize=1)
+def matchers_version() -> str:
+    """Changes whenever the matchers or the fact index change (what kept matcher hits depend on)."""
+    from auditor import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,71 @@
+"""Parsing conditions and outcomes from rule files, with file:line:col errors and the closest valid name."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import ValidationError
+
+from auditor.errors import ConfigError
+from auditor.matchers import MATCHERS
+from auditor.rules.schema import COMBINATORS, Condition, Outcome
+from auditor.yamlmarks import Marks, where
+
+
+def validation_message(exc: ValidationError, name: str, marks: Marks, prefix: tuple[Any, ...]) -> str:
+    err = exc.errors()[0]
+    loc = tuple(x for x in err["loc"] if not isinstance(x, str) or not x.startswith("function-"))
+    loc_text = ".".join(str(x) for x in (*prefix, *loc))
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden" and loc:
+        msg = f"unknown key {loc[-1]!r}"
+    return f"{where(name, marks, (*prefix, *loc))}: {loc_text}: {msg}"
+
+
+def parse_condition(data: Any, name: str, marks: Marks, path: tuple[Any, ...]) -> Condition:
+    loc = where(name, marks, path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{loc}: a condition must be a mapping with one of any/all/not/ref or a matcher")
+    keys = [k for k in data if k != "within"]
+    if len(keys) != 1:
+        raise ConfigError(f"{loc}: a condition needs exactly one of any/all/not/ref or a matcher, got {keys}")
+    op = keys[0]
+    value = data[op]
+    within = data.get("within", "repo")
+    if "within" in data and op != "all":
+        raise ConfigError(f"{loc}: 'within' goes with 'all' only")
+    if within not in ("repo", "file", "scope", "line"):
+        raise ConfigError(f"{where(name, marks, (*path, 'within'))}: within must be repo, file, scope or line")
+    if op in ("any", "all"):
+        if not isinstance(value, list) or not value:
+            raise ConfigError(f"{where(name, marks, (*path, op))}: {op} takes a non-empty list of conditions")
+        children = [parse_condition(c, name, marks, (*path, op, i)) for i, c in enumerate(value)]
+        return Condition(op=op, children=children, within=within)
+    if op == "not":
+        return Condition(op="not", children=[parse_condition(value, name, marks, (*path, "not"))])
+    if op == "ref":
+        if not isinstance(value, str):
+            raise ConfigError(f"{where(name, marks, (*path, 'ref'))}: ref takes a condition name")
+        return Condition(op="ref", ref=value)
+    if op not in MATCHERS:
+        close = difflib.get_close_matches(str(op), [*MATCHERS, *COMBINATORS], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"{where(name, marks, (*path, op))}: unknown matcher {op!r}{hint}")
+    model = MATCHERS[op].params
+    try:
+        params = model.model_validate(value or {})
+    except ValidationError as exc:
+        raise ConfigError(validation_message(exc, name, marks, (*path, op))) from None
+    return Condition(op=op, params=params)
+
+
+def parse_outcome(outcome: Outcome | None, name: str, marks: Marks, path: tuple[Any, ...],
+                   required: bool) -> Condition | None:
+    if outcome is None:
+        return None
+    if outcome.when is None:
+        if required:
+            raise ConfigError(f"{where(name, marks, path)}: 'when' is required here")
+        return None
+    return parse_condition(outcome.when, name, marks, (*path, "when"))
