@@ -15,7 +15,7 @@ from auditor import __version__
 from auditor.engine.process import tune_gc
 from auditor.engine.scan import ScanOptions, scan
 from auditor.engine.standby import Standby
-from auditor.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, AuditorError
+from auditor.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, AuditorError, did_you_mean
 from auditor.fleet.cli import fleet
 from auditor.gatecli import baseline_cmd, finish, gate_options, scan_request
 from auditor.render.outputs import (
@@ -158,13 +158,10 @@ def list_cmd(project: Path, checklist: str | None, rules: tuple[str, ...]) -> No
 @click.option("--rules", multiple=True, type=click.Path())
 def explain_cmd(item_id: str, project: Path, checklist: str | None, rules: tuple[str, ...]) -> None:
     """Explain one item: what counts, examples and remediation."""
-    import difflib
-
     cl, _ = configured_checklist(project, checklist, rules)
     found = [(s, i) for s, i in cl.items() if i.id == item_id]
     if not found:
-        close = difflib.get_close_matches(item_id, cl.item_ids(), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(item_id, cl.item_ids())
         raise AuditorError(f"unknown item id {item_id!r}{hint}")
     section, item = found[0]
     rule = cl.rules[item.rule]

@@ -7,7 +7,6 @@ the closest valid name; they exit with code 2.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from auditor.errors import ConfigError
+from auditor.errors import ConfigError, did_you_mean
 from auditor.rules.schema import ChecklistSpec
 from auditor.safewrite import inside
 from auditor.yamlmarks import Marks, load_yaml_with_marks, where
@@ -97,16 +96,12 @@ def parse_fail_on(entry: str) -> tuple[str, str]:
     status, _, severity = entry.strip().partition(":")
     severity = severity or "low"
     if status not in FAIL_ON_STATUSES:
-        raise ValueError(f"fail-on {entry!r}: status must be missing or partial{_hint(status, FAIL_ON_STATUSES)}")
+        raise ValueError(f"fail-on {entry!r}: status must be missing or partial"
+                         f"{did_you_mean(status, FAIL_ON_STATUSES)}")
     if severity not in SEVERITIES:
         raise ValueError(f"fail-on {entry!r}: severity must be one of {', '.join(SEVERITIES)}"
-                         f"{_hint(severity, SEVERITIES)}")
+                         f"{did_you_mean(severity, SEVERITIES)}")
     return status, severity
-
-
-def _hint(value: str, choices: Any) -> str:
-    close = difflib.get_close_matches(str(value), list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @dataclass
@@ -182,7 +177,7 @@ def _raise_validation(exc: ValidationError, loaded: LoadedConfig) -> None:
     if err["type"] == "extra_forbidden" and loc:
         bad = str(loc[-1])
         valid: list[str] = list(WaiverConfig.model_fields) if loc[0] == "waivers" else list(AuditorConfig.model_fields)
-        raise ConfigError(f"{loaded.where(*loc)}: unknown key {dotted!r}{_hint(bad, valid)}; "
+        raise ConfigError(f"{loaded.where(*loc)}: unknown key {dotted!r}{did_you_mean(bad, valid)}; "
                           f"valid keys: {', '.join(valid)}")
     msg = err["msg"].removeprefix("Value error, ")
     raise ConfigError(f"{loaded.where(*loc)}: {dotted}: {msg}")
@@ -315,11 +310,11 @@ def check_ids(loaded: LoadedConfig, ids: ChecklistIds) -> None:
             if value not in valid:
                 kind = "item or section" if valid is both else "section" if valid is ids.sections else "item"
                 at = loaded.where(key, value) if key in ("severity", "fail_under_sections") else loaded.where(key, i)
-                raise ConfigError(f"{at}: {key}: unknown {kind} id {value!r}{_hint(value, valid)}")
+                raise ConfigError(f"{at}: {key}: unknown {kind} id {value!r}{did_you_mean(value, valid)}")
     if cfg.require_level is not None and cfg.require_level not in ids.levels:
         known = f"levels: {', '.join(ids.levels)}" if ids.levels else "the checklist defines no levels"
         raise ConfigError(f"{loaded.where('require_level')}: require_level: unknown level {cfg.require_level!r}"
-                          f"{_hint(cfg.require_level, ids.levels)} ({known})")
+                          f"{did_you_mean(cfg.require_level, ids.levels)} ({known})")
 
 
 def selected_items(ids: ChecklistIds, select: list[str], ignore: list[str]) -> list[str] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
@@ -16,3 +18,11 @@ class AuditorError(Exception):
 
 class ConfigError(AuditorError):
     """A checklist, rule or config file that is malformed; the message names file, line and column."""
+
+
+def did_you_mean(value: object, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` naming the valid choice closest to a wrong value, or "" when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(value), list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -5,7 +5,6 @@ Shared by ``auditor scan`` and ``auditor baseline`` so every mode reads the conf
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,7 +24,7 @@ from auditor.config import (
 )
 from auditor.engine.scan import DEFAULT_MAX_YAML_NODES, DEFAULT_PARSE_TIMEOUT, Progress, ScanOptions, scan
 from auditor.engine.standby import Standby
-from auditor.errors import EXIT_GATE_FAILED, EXIT_OK, AuditorError, ConfigError
+from auditor.errors import EXIT_GATE_FAILED, EXIT_OK, AuditorError, ConfigError, did_you_mean
 from auditor.levels import compute_level
 from auditor.model import Report
 from auditor.rules.load import default_paths
@@ -86,8 +85,7 @@ def _split(values: tuple[str, ...] | str | None) -> list[str]:
 def _check_flag(flag: str, values: list[str], valid: list[str]) -> None:
     for value in values:
         if valid and value not in valid:
-            close = difflib.get_close_matches(value, valid, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(value, valid)
             raise AuditorError(f"{flag}: unknown id {value!r}{hint}")
 
 
@@ -143,8 +141,7 @@ def policy_for(req: ScanRequest, loaded: LoadedConfig, ids: ChecklistIds) -> Gat
     _check_flag("--require", require, ids.items)
     if req.require_level is not None and ids.items and req.require_level not in ids.levels:
         known = f"levels: {', '.join(ids.levels)}" if ids.levels else "the checklist defines no levels"
-        close = difflib.get_close_matches(req.require_level, ids.levels, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(req.require_level, ids.levels)
         raise AuditorError(f"--require-level: unknown level {req.require_level!r}{hint} ({known})")
     return GatePolicy(
         fail_under=overall if overall is not None else cfg.fail_under,

@@ -211,3 +211,10 @@ def test_config_symlinked_from_outside_the_root_is_ignored(tmp_path: Path) -> No
     root.mkdir()
     (root / ".auditor.yaml").symlink_to(outside)
     assert find_config(root) is None
+
+
+def test_did_you_mean_names_the_closest_choice_or_nothing() -> None:
+    from auditor.errors import did_you_mean
+
+    assert did_you_mean("db.polling", ["db.pooling", "db.retry"]) == " (did you mean 'db.pooling'?)"
+    assert did_you_mean("zzz", ["db.pooling", "db.retry"]) == ""

@@ -7,13 +7,12 @@ reasons for a failure are printed last, on stderr, one per line.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from datetime import date
 
 from auditor.adopt.baseline import Baseline, compare
 from auditor.config import SEVERITIES, WaiverConfig, parse_fail_on
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, did_you_mean
 from auditor.levels import level_rank
 from auditor.model import ItemResult, Report, Waiver
 
@@ -81,8 +80,7 @@ def apply_waivers(report: Report, waivers: list[WaiverConfig], today: date, know
     by_id = {item.id: item for item in report.items}
     for waiver in waivers:
         if known_items and waiver.item not in known_items:
-            close = difflib.get_close_matches(waiver.item, known_items, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(waiver.item, known_items)
             failures.append(f"{where}: waiver names unknown item {waiver.item!r}{hint}")
             continue
         if waiver.expires < today:

@@ -6,7 +6,6 @@ the file are relative to the file's folder.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -16,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from auditor.errors import ConfigError
+from auditor.errors import ConfigError, did_you_mean
 from auditor.yamlmarks import Marks, load_yaml_with_marks, where
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -200,8 +199,7 @@ def _fail(exc: ValidationError, name: str, marks: Marks) -> ConfigError:
             inner = getattr(ann, "__args__", (ann,))
             model = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), model)
         valid = list(model.model_fields)
-        close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(loc[-1], valid)
         return ConfigError(f"{where(name, marks, loc)}: unknown key {dotted!r}{hint}; valid keys: {', '.join(valid)}")
     msg = err["msg"].removeprefix("Value error, ")
     return ConfigError(f"{where(name, marks, loc)}: {dotted or 'fleet'}: {msg}")

@@ -19,7 +19,12 @@ Name patterns are globs over fully qualified names (``sqlalchemy.create_engine``
 
 from __future__ import annotations
 
-from auditor.matchers import analysers, files, python  # noqa: F401 - each registers its matchers
+import importlib
+import pkgutil
+
 from auditor.matchers.registry import MATCHERS, Matcher, Params, matcher, matchers_version, run_matcher
+
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    importlib.import_module(f"{__name__}.{_module}")  # each matcher module registers its matchers
 
 __all__ = ["MATCHERS", "Matcher", "Params", "matcher", "matchers_version", "run_matcher"]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from pydantic import ValidationError
 
-from auditor.errors import ConfigError
+from auditor.errors import ConfigError, did_you_mean
 from auditor.matchers import MATCHERS
 from auditor.rules.schema import COMBINATORS, Condition, Outcome
 from auditor.yamlmarks import Marks, where
@@ -49,8 +48,7 @@ def parse_condition(data: Any, name: str, marks: Marks, path: tuple[Any, ...]) -
             raise ConfigError(f"{where(name, marks, (*path, 'ref'))}: ref takes a condition name")
         return Condition(op="ref", ref=value)
     if op not in MATCHERS:
-        close = difflib.get_close_matches(str(op), [*MATCHERS, *COMBINATORS], n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(str(op), [*MATCHERS, *COMBINATORS])
         raise ConfigError(f"{where(name, marks, (*path, op))}: unknown matcher {op!r}{hint}")
     model = MATCHERS[op].params
     try:

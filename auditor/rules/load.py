@@ -3,12 +3,11 @@ selection, the bundled defaults and the checklist's fingerprint."""
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from auditor.errors import AuditorError, ConfigError
+from auditor.errors import AuditorError, ConfigError, did_you_mean
 from auditor.rules.conditions import parse_condition, parse_outcome, validation_message
 from auditor.rules.schema import Checklist, ChecklistSpec, Condition, Rule, RuleFile
 from auditor.yamlmarks import Marks, load_yaml_with_marks, where
@@ -92,8 +91,7 @@ def _check_refs(cond: Condition, conditions: dict[str, Condition], where_text: s
     if cond.op == "ref":
         assert cond.ref is not None
         if cond.ref not in conditions:
-            close = difflib.get_close_matches(cond.ref, list(conditions), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(cond.ref, list(conditions))
             raise ConfigError(f"{where_text}: unknown condition {cond.ref!r}{hint}")
         if cond.ref in stack:
             raise ConfigError(f"{where_text}: condition {cond.ref!r} refers to itself")
@@ -121,8 +119,7 @@ def load_checklist(checklist_path: Path, rule_paths: list[Path], display_root: P
         known = {s.id for s in spec.sections} | {i.id for _, i in spec.items()}
         for wanted in select:
             if wanted not in known:
-                close = difflib.get_close_matches(wanted, sorted(known), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(wanted, sorted(known))
                 raise ConfigError(f"{name}: --select names unknown item or section {wanted!r}{hint}")
         chosen = set(select)
         sections = []
@@ -141,8 +138,7 @@ def load_checklist(checklist_path: Path, rule_paths: list[Path], display_root: P
                 raise ConfigError(f"{loc}: item {item.id!r} appears twice")
             seen.add(item.id)
             if item.rule not in rules:
-                close = difflib.get_close_matches(item.rule, list(rules), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(item.rule, list(rules))
                 rloc = where(name, marks, ("sections", si, "items", ii, "rule"))
                 raise ConfigError(f"{rloc}: item {item.id!r} names unknown rule {item.rule!r}{hint}")
     for rule in rules.values():
@@ -170,8 +166,7 @@ def _check_levels(spec: ChecklistSpec, name: str, marks: Marks, select: list[str
             for key, values, valid in (("sections", req.sections, sections), ("items", req.items, items)):
                 for vi, value in enumerate(values):
                     if value not in valid:
-                        close = difflib.get_close_matches(value, valid, n=1)
-                        hint = f" (did you mean {close[0]!r}?)" if close else ""
+                        hint = did_you_mean(value, valid)
                         loc = where(name, marks, ("levels", li, "require", ri, key, vi))
                         raise ConfigError(f"{loc}: level {level.id!r} names unknown {key[:-1]} {value!r}{hint}")
             if not (req.items or req.sections or req.severity):
