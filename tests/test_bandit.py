@@ -120,7 +120,7 @@ def test_matcher_filters_by_test_and_levels(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text(RISKY, encoding="utf-8")
     files, _ = extract_tree(tmp_path, ScanOptions(jobs=1))
     index = FactIndex(files)
-    params, run = MATCHERS["bandit"]
+    params, run = MATCHERS["bandit"].params, MATCHERS["bandit"].run
     assert [h.key for h in run(params.model_validate({"test": "B324"}), index)] == ["B324"]
     high = run(params.model_validate({"severity": "high", "confidence": "high"}), index)
     assert {h.key for h in high} <= {"B324", "B201", "B501"} and high
@@ -154,7 +154,7 @@ def test_not_text_skips_findings_by_message(tmp_path: Path) -> None:
         'def token(t):\n    return dict(access_token=t, token_type="bearer")\n\n\n'
         'def connect(db):\n    return db.connect(user="app", password="s3cr3t")\n', encoding="utf-8")
     files, _ = extract_tree(tmp_path, ScanOptions(jobs=1))
-    params, run = MATCHERS["bandit"]
+    params, run = MATCHERS["bandit"].params, MATCHERS["bandit"].run
     assert [h.line for h in run(params.model_validate({"test": ["B106"]}), FactIndex(files))] == [2, 6]
     kept = run(params.model_validate({"test": ["B106"], "not_text": "(?i)'(bearer|basic)?'$"}), FactIndex(files))
     assert [h.line for h in kept] == [6]

@@ -61,7 +61,7 @@ def test_report_carries_code_health_outside_the_score(tmp_path: Path) -> None:
 def test_radon_matcher(tmp_path: Path) -> None:
     files, _ = extract_tree(_tree(tmp_path), ScanOptions(jobs=1))
     index = FactIndex(files)
-    params, run = MATCHERS["radon"]
+    params, run = MATCHERS["radon"].params, MATCHERS["radon"].run
     hits = run(params.model_validate({"max_cc": 10}), index)
     assert [(h.path, h.line, h.key) for h in hits] == [("app/logic.py", 1, "branchy cc=13")]
     assert run(params.model_validate({"max_cc": 13}), index) == []
