@@ -21,6 +21,8 @@ def test_example(rule, example) -> None:
     assert status == example.expect, f"{rule.id}: {example.name}: got {status} with {evidence}"
     if example.evidence is not None:
         assert example.evidence in evidence, f"{rule.id}: {example.name}: evidence {evidence}"
+    if example.first_evidence is not None:
+        assert evidence[:1] == [example.first_evidence], f"{rule.id}: {example.name}: evidence {evidence}"
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))

@@ -64,6 +64,8 @@ def items_markdown(checklist: Checklist) -> str:
                 out.append("<details><summary>Examples (these run as tests)</summary>\n")
                 for example in spec.examples:
                     evidence = f", evidence `{example.evidence}`" if example.evidence else ""
+                    if example.first_evidence:
+                        evidence += f", shown first `{example.first_evidence}`"
                     out.append(f"**{example.expect}**: {example.name}{evidence}\n")
                     for path, content in sorted(example.files.items()):
                         out.append(f"`{path}`\n")

@@ -145,10 +145,10 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
 
     Each matching condition (leaf) in turn names its best file: the one closest to the service's
     runtime (``tier``: runtime code before scripts, migrations, tooling, tests and docs), then
-    where it matched most often, then by path; its first line there is cited. Leaves take turns
-    in order of the best tier they reach, then of what they prove (``strength``: the call or key
-    that does the job before definitions, before imports and declared dependencies), then of
-    the rule's order. So the first evidence is the decisive line in the service's own code, and
+    where it matched most often, then the one in the folder where it matched most often, then by
+    path; its first line there is cited. Leaves take turns in order of the best tier they reach,
+    then of what they prove (``strength``: the call or key that does the job before definitions,
+    before imports and declared dependencies), then of the rule's order. So the first evidence is the decisive line in the service's own code, and
     the rest spans the different things that made the verdict and different files."""
     strength = strength or {}
     tier_of = tier or (lambda path: 0)
@@ -160,7 +160,11 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
             tiers[h.path] = tier_of(h.path)
     ranked_leaves = []
     for leaf, files in by_leaf.items():
-        ranked = sorted(files, key=lambda path: (tiers[path], -len(files[path]), path))
+        folders: dict[str, int] = defaultdict(int)
+        for path, lines in files.items():
+            folders[path.rpartition("/")[0]] += len(lines)
+        ranked = sorted(files, key=lambda path: (tiers[path], -len(files[path]), -folders[path.rpartition("/")[0]],
+                                                 path))
         rank = (tiers[ranked[0]], strength.get(leaf, 0), leaf)
         ranked_leaves.append((rank, [(path, min(files[path])) for path in ranked]))
     queues = [queue for _, queue in sorted(ranked_leaves)]

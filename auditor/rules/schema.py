@@ -42,6 +42,7 @@ class Example(BaseModel):
     name: str
     expect: Literal["implemented", "partial", "missing", "not_applicable"]
     evidence: str | None = Field(default=None, description="path:line expected among the evidence")
+    first_evidence: str | None = Field(default=None, description="path:line expected as the first evidence shown")
     files: dict[str, str]
 
 
