@@ -148,8 +148,9 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
     where it matched most often, then the one in the folder where it matched most often, then by
     path; its first line there is cited. Leaves take turns in order of the best tier they reach,
     then of what they prove (``strength``: the call or key that does the job before definitions,
-    before imports and declared dependencies), then of the rule's order. So the first evidence is the decisive line in the service's own code, and
-    the rest spans the different things that made the verdict and different files."""
+    before imports and declared dependencies), then of the rule's order. So the first evidence
+    is the decisive line in the service's own code, and the rest spans the different things that
+    made the verdict and different files."""
     strength = strength or {}
     tier_of = tier or (lambda path: 0)
     tiers: dict[str, int] = {}
