@@ -73,6 +73,9 @@ def test_view_trends_adoption_and_regressions(store_path: Path) -> None:
     store = open_store(str(store_path))
     assert [(r.service, r.item, r.before, r.after) for r in load_view(store).regressions] == []
     store.close()
+    latest = [v.score for v in view.services if v.score is not None]
+    assert view.fleet_trend[-1] == round(sum(latest) / len(latest), 4)  # the running totals agree
+    assert view.team_trends["payments"][-1] == billing.score
     rates = [a.rate for a in view.adoption]
     assert rates == sorted(rates)  # weakest practices first
     pooling = next(a for a in view.adoption if a.item == "config.struct")

@@ -144,6 +144,9 @@ def _old_store(url: str) -> None:
         conn.execute(v1["scans"].insert().values(id=1, service_id=1, scanned_at="x", origin="fleet", status=OK,
                                                  reason="", report=zlib.compress(json.dumps(report).encode())))
         conn.execute(v1["run_services"].insert().values(run_id=1, service_id=1, scan_id=1, status=OK))
+        conn.execute(v1["item_results"].insert(), [
+            {"scan_id": 1, "item_id": f"i{n}", "section": "S", "status": status, "reason": "", "evidence": "[]",
+             "waived": False} for n, status in enumerate(["implemented", "missing", "not_applicable"])])
     with engine.connect() as conn:
         assert "level" not in {c["name"] for c in sa.inspect(conn).get_columns("scans")}
     engine.dispose()
@@ -159,8 +162,10 @@ def test_migration_from_an_older_schema(tmp_path: Path, backend: str) -> None:
         store = open_store(url)
         with store.engine.connect() as conn:
             assert m.current_version(conn) == m.LATEST
-            level = conn.execute(sa.select(m.scans.c.level).where(m.scans.c.id == 1)).scalar()
+            level, sections = conn.execute(sa.select(m.scans.c.level, m.scans.c.sections)
+                                           .where(m.scans.c.id == 1)).one()
         assert level == "bronze"  # backfilled from the stored report
+        assert json.loads(sections) == {"S": [1, 2]}  # and section counts from the item rows
         assert [e["run_id"] for e in store.run_entries()] == [1]
         store.close()
 

@@ -12,9 +12,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-
-from auditor.fleet import migrations as m
 from auditor.fleet.store import Store
 from auditor.fleet.task import OK, REUSED
 
@@ -90,107 +87,107 @@ class FleetView:
     section_trends: dict[str, list[float | None]]
 
 
-def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 4) if values else None
-
-
-def _section_counts(store: Store, scan_ids: list[int]) -> dict[int, dict[str, tuple[int, int]]]:
-    """(implemented, applicable) per section of each scan, counted by the database."""
-    i = m.items
-    out: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
-    implemented = sa.func.sum(sa.case((i.c.status == "implemented", 1), else_=0))
-    applicable = sa.func.sum(sa.case((i.c.status != "not_applicable", 1), else_=0))
-    with store.engine.connect() as conn:
-        for start in range(0, len(scan_ids), 900):
-            chunk = scan_ids[start:start + 900]
-            q = sa.select(i.c.scan_id, i.c.section, implemented, applicable).where(
-                i.c.scan_id.in_(chunk)).group_by(i.c.scan_id, i.c.section)
-            for scan_id, section, done, total in conn.execute(q):
-                out[scan_id][section] = (int(done or 0), int(total or 0))
-    return out
-
-
 def load_view(store: Store) -> FleetView:
     """Read the store once into a FleetView."""
     runs = store.runs()
+    n_runs = len(runs)
     run_index = {r["id"]: n for n, r in enumerate(runs)}
     services = {s["id"]: s for s in store.services()}
-    state: dict[int, dict[str, Any]] = {}  # service id -> newest entry
-    good: dict[int, dict[str, Any]] = {}  # service id -> newest successful entry
-    previous_good: dict[int, dict[str, Any]] = {}  # service id -> successful entry before the newest run's
-    trends: dict[int, list[float | None]] = {sid: [None] * len(runs) for sid in services}
-    per_run_scans: list[dict[int, int]] = []
-    fleet_trend: list[float | None] = []
-    team_scores: dict[str, list[float | None]] = defaultdict(lambda: [None] * len(runs))
-    last_run = runs[-1]["id"] if runs else None
-    current_run, n = None, -1
+    scans, links = store.history()
+    sections_of: dict[int, dict[str, list[int]]] = {}
+    state: dict[int, tuple[int, str]] = {}  # service id -> newest (scan id, entry status)
+    good: dict[int, int] = {}  # service id -> newest successful scan id
+    good_run: dict[int, int] = {}  # service id -> run index of that scan's entry
+    previous_good: dict[int, int] = {}  # service id -> successful scan before the newest run's
+    trends: dict[int, list[float | None]] = {sid: [None] * n_runs for sid in services}
+    fleet_trend: list[float | None] = [None] * n_runs
+    team_trends: dict[str, list[float | None]] = defaultdict(lambda: [None] * n_runs)
+    section_sums: dict[str, list[list[int]]] = defaultdict(lambda: [[0, 0] for _ in range(n_runs)])
+
+    def sections(scan_id: int) -> dict[str, list[int]]:
+        found = sections_of.get(scan_id)
+        if found is None:
+            raw = scans[scan_id][9]
+            found = sections_of[scan_id] = json.loads(raw) if raw else {}
+        return found
+
+    # running totals over each service's newest successful scan, updated as scans replace each other
+    team_sum: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+    section_now: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    fleet_sum = [0.0, 0]
+
+    def account(sid: int, scan_id: int, sign: int) -> None:
+        score = scans[scan_id][7]
+        if score is None:
+            return
+        team = team_sum[services[sid]["team"] or "(no team)"]
+        team[0] += sign * score
+        team[1] += sign
+        fleet_sum[0] += sign * score
+        fleet_sum[1] += sign
+        for section, (done, total) in sections(scan_id).items():
+            acc = section_now[section]
+            acc[0] += sign * done
+            acc[1] += sign * total
 
     def close_run(n: int) -> None:
-        scores: list[float] = []
-        teams: dict[str, list[float]] = defaultdict(list)
-        for sid, entry in good.items():
-            if entry["score"] is not None:
-                trends[sid][n] = entry["score"]
-                scores.append(entry["score"])
-                teams[services[sid]["team"] or "(no team)"].append(entry["score"])
-        fleet_trend.append(_mean(scores))
-        for team, values in teams.items():
-            team_scores[team][n] = _mean(values)
-        per_run_scans.append({sid: e["scan_id"] for sid, e in good.items()})
+        for sid, scan_id in good.items():
+            trends[sid][n] = scans[scan_id][7]
+        fleet_trend[n] = round(fleet_sum[0] / fleet_sum[1], 4) if fleet_sum[1] else None
+        for team, (total, count) in team_sum.items():
+            team_trends[team][n] = round(total / count, 4) if count else None
+        for section, (done, total) in section_now.items():
+            section_sums[section][n] = [done, total]
 
-    for entry in store.run_entries():
-        if entry["run_id"] != current_run:
-            if current_run is not None:
-                close_run(n)
-                for k in range(n + 1, run_index[entry["run_id"]]):
-                    close_run(k)
-            current_run, n = entry["run_id"], run_index[entry["run_id"]]
-        sid = entry["service_id"]
-        state[sid] = entry
-        if entry["status"] == OK and entry["entry"] in (OK, REUSED):
-            if entry["run_id"] == last_run and sid in good and good[sid]["run_id"] != last_run:
+    last = n_runs - 1
+    current = -1
+    for run_id, sid, scan_id, entry in links:
+        n = run_index[run_id]
+        while current < n:  # close every run before this one (runs without entries too)
+            if current >= 0:
+                close_run(current)
+            current += 1
+        state[sid] = (scan_id, entry)
+        if scans[scan_id][5] == OK and entry in (OK, REUSED):
+            if n == last and sid in good and good_run[sid] != last:
                 previous_good[sid] = good[sid]
-            good[sid] = entry
-    if current_run is not None:
-        for k in range(n, len(runs)):
-            close_run(k)
-    # section trends need each run's scans' section counts
-    all_scans = sorted({s for run in per_run_scans for s in run.values()})
-    counts = _section_counts(store, all_scans)
-    latest_ids = [e["scan_id"] for e in good.values()]
+            if good.get(sid) != scan_id:
+                if sid in good:
+                    account(sid, good[sid], -1)
+                account(sid, scan_id, 1)
+            good[sid], good_run[sid] = scan_id, n
+    while current < n_runs:
+        if current >= 0:
+            close_run(current)
+        current += 1
+    latest_ids = list(good.values())
     titles, order = _titles(store, latest_ids[-1] if latest_ids else None)
-    sections: list[str] = list(dict.fromkeys([*order, *sorted({sec for c in counts.values() for sec in c})]))
-    section_trends: dict[str, list[float | None]] = {}
-    for section in sections:
-        series: list[float | None] = []
-        for run_scans in per_run_scans:
-            done = total = 0
-            for scan_id in run_scans.values():
-                d, t = counts.get(scan_id, {}).get(section, (0, 0))
-                done, total = done + d, total + t
-            series.append(round(done / total, 4) if total else None)
-        section_trends[section] = series
+    section_names = list(dict.fromkeys([*order, *section_sums]))
+    section_trends = {sec: [round(d / t, 4) if t else None for d, t in section_sums[sec]] for sec in section_names}
     views = []
     for sid, svc in services.items():
-        last, ok = state.get(sid), good.get(sid)
-        if last is None:
+        newest = state.get(sid)
+        if newest is None:
             continue
-        shown = ok or last
+        ok = good.get(sid)
+        row = scans[ok if ok is not None else newest[0]]
+        last_row = scans[newest[0]]
         views.append(ServiceView(
             name=svc["name"], team=svc["team"] or "", owner=svc["owner"] or "", tags=svc["tags"],
-            status=last["entry"] if last["status"] == OK else last["status"], reason=last["reason"] or "",
-            scan_id=ok["scan_id"] if ok else None, commit=shown["commit_sha"],
-            scanned_at=shown["scanned_at"], score=ok["score"] if ok else None,
-            level=ok["level"] if ok else None, sections=counts.get(ok["scan_id"], {}) if ok else {},
+            status=newest[1] if last_row[5] == OK else last_row[5], reason=last_row[6] or "",
+            scan_id=ok, commit=row[2], scanned_at=row[4], score=row[7] if ok is not None else None,
+            level=row[8] if ok is not None else None,
+            sections={k: (v[0], v[1]) for k, v in sections(ok).items()} if ok is not None else {},
             trend=trends[sid]))
     views.sort(key=lambda v: v.name)
-    statuses = store.item_statuses(latest_ids)
-    adoption = _adoption(statuses, titles)
-    regressions = _regressions(store, services, good, previous_good)
+    adoption = sorted((Adoption(item, titles.get(item, item), section, severity, counts)
+                       for item, (section, severity, counts) in store.item_counts(latest_ids).items()),
+                      key=lambda a: (a.rate, -a.applicable, a.item))
+    regressions = _regressions(store, services, scans, good, previous_good)
     levels = _levels(store, latest_ids[-1] if latest_ids else None)
-    return FleetView(runs=runs, sections=sections, services=views, adoption=adoption, levels=levels,
+    return FleetView(runs=runs, sections=section_names, services=views, adoption=adoption, levels=levels,
                      regressions=regressions, fleet_trend=fleet_trend,
-                     team_trends=dict(sorted(team_scores.items())), section_trends=section_trends)
+                     team_trends=dict(sorted(team_trends.items())), section_trends=section_trends)
 
 
 def _titles(store: Store, scan_id: int | None) -> tuple[dict[str, str], list[str]]:
@@ -208,27 +205,16 @@ def _levels(store: Store, scan_id: int | None) -> list[str]:
     return list(level.get("levels", [])) if isinstance(level, dict) else []
 
 
-def _adoption(statuses: dict[int, dict[str, tuple[str, str, str, str]]], titles: dict[str, str]) -> list[Adoption]:
-    by_item: dict[str, Adoption] = {}
-    for items in statuses.values():
-        for item_id, (section, status, severity, _reason) in items.items():
-            a = by_item.get(item_id)
-            if a is None:
-                a = by_item[item_id] = Adoption(item_id, titles.get(item_id, item_id), section, severity, Counter())
-            a.counts[status] += 1
-    return sorted(by_item.values(), key=lambda a: (a.rate, -a.applicable, a.item))
-
-
-def _regressions(store: Store, services: dict[int, dict[str, Any]], good: dict[int, dict[str, Any]],
-                 before: dict[int, dict[str, Any]]) -> list[Regression]:
-    pairs = [(sid, before[sid], good[sid]) for sid in before if before[sid]["scan_id"] != good[sid]["scan_id"]]
-    statuses = store.item_statuses([e["scan_id"] for _, a, b in pairs for e in (a, b)])
+def _regressions(store: Store, services: dict[int, dict[str, Any]], scans: dict[int, tuple[Any, ...]],
+                 good: dict[int, int], before: dict[int, int]) -> list[Regression]:
+    pairs = [(sid, before[sid], good[sid]) for sid in before if before[sid] != good[sid]]
+    statuses = store.item_statuses([scan for _, a, b in pairs for scan in (a, b)])
     out = []
     for sid, old, new in pairs:
-        was, now = statuses.get(old["scan_id"], {}), statuses.get(new["scan_id"], {})
+        was, now = statuses.get(old, {}), statuses.get(new, {})
         for item_id, (_sec, status, _sev, _r) in now.items():
             prior = was.get(item_id)
             if prior is not None and BADNESS[status] > BADNESS[prior[1]]:
-                out.append(Regression(services[sid]["name"], item_id, prior[1], status, old["commit_sha"],
-                                      new["commit_sha"]))
+                out.append(Regression(services[sid]["name"], item_id, prior[1], status, scans[old][2],
+                                      scans[new][2]))
     return sorted(out, key=lambda r: (r.service, r.item))

@@ -69,6 +69,8 @@ def build(md: sa.MetaData, version: int) -> dict[str, sa.Table]:
         sa.Column("duration", sa.Float),
         sa.Column("report", sa.LargeBinary),  # the JSON report's exact bytes, zlib-compressed
         *([sa.Column("level", sa.String(100))] if version >= 2 else []),
+        # JSON {section: [implemented, applicable]}: the heat map and trends without reading item rows
+        *([sa.Column("sections", sa.Text)] if version >= 3 else []),
     )
     items = sa.Table(
         "item_results", md,
@@ -110,7 +112,22 @@ def _v2(conn: sa.Connection) -> None:
             conn.execute(sa.text("UPDATE scans SET level = :level WHERE id = :id"), {"level": level, "id": scan_id})
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2]
+def _v3(conn: sa.Connection) -> None:
+    """Per-section counts kept on each scan, filled in for the scans already stored."""
+    conn.execute(sa.text("ALTER TABLE scans ADD COLUMN sections TEXT"))
+    items = build(sa.MetaData(), 3)["item_results"]
+    implemented = sa.func.sum(sa.case((items.c.status == "implemented", 1), else_=0))
+    applicable = sa.func.sum(sa.case((items.c.status != "not_applicable", 1), else_=0))
+    counts: dict[int, dict[str, list[int]]] = {}
+    q = sa.select(items.c.scan_id, items.c.section, implemented, applicable).group_by(items.c.scan_id, items.c.section)
+    for scan_id, section, done, total in conn.execute(q):
+        counts.setdefault(scan_id, {})[section] = [int(done or 0), int(total or 0)]
+    for scan_id, sections in counts.items():
+        conn.execute(sa.text("UPDATE scans SET sections = :s WHERE id = :id"),
+                     {"s": json.dumps(sections, ensure_ascii=False), "id": scan_id})
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3]
 LATEST = len(MIGRATIONS)
 metadata = sa.MetaData()
 TABLES = build(metadata, LATEST)

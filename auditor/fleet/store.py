@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,16 @@ import sqlalchemy as sa
 from auditor.errors import AuditorError
 from auditor.fleet import migrations as m
 from auditor.fleet.task import OK, REUSED, Result, now_iso
+
+
+def section_counts(items: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """{section: [implemented, applicable]} of a report's items, in checklist order."""
+    out: dict[str, list[int]] = {}
+    for it in items:
+        counts = out.setdefault(it["section"], [0, 0])
+        counts[0] += it["status"] == "implemented"
+        counts[1] += it["status"] != "not_applicable"
+    return out
 
 
 def engine_url(target: str) -> str:
@@ -151,6 +162,7 @@ class Store:
                 implemented=summary.get("implemented"), partial=summary.get("partial"),
                 missing=summary.get("missing"), not_applicable=summary.get("not_applicable"),
                 level=(report.get("level") or {}).get("name"),
+                sections=json.dumps(section_counts(report.get("items", [])), ensure_ascii=False),
             )
         scan_id = int(conn.execute(m.scans.insert().values(**values)).inserted_primary_key[0])  # type: ignore[index]
         if report is not None:
@@ -194,6 +206,33 @@ class Store:
         with self.engine.connect() as conn:
             for row in conn.execution_options(stream_results=True).execute(q):
                 yield dict(row._mapping)
+
+    def history(self) -> tuple[dict[int, tuple[Any, ...]], list[tuple[int, int, int, str]]]:
+        """Every scan's summary by id ``(id, service_id, commit, commit_date, scanned_at, status, reason,
+        score, level, sections)`` and every (run, service, scan, entry status) link in run order."""
+        s, rs = m.scans, m.run_services
+        with self.engine.connect() as conn:
+            scans = {row[0]: tuple(row) for row in conn.execute(sa.select(
+                s.c.id, s.c.service_id, s.c.commit_sha, s.c.commit_date, s.c.scanned_at, s.c.status, s.c.reason,
+                s.c.score, s.c.level, s.c.sections))}
+            links = [tuple(row) for row in conn.execute(
+                sa.select(rs.c.run_id, rs.c.service_id, rs.c.scan_id, rs.c.status).order_by(rs.c.run_id,
+                                                                                           rs.c.service_id))]
+        return scans, links
+
+    def item_counts(self, scan_ids: list[int]) -> dict[str, tuple[str, str, Counter[str]]]:
+        """Item id -> (section, severity, count of each status) over the given scans, counted by the database."""
+        i = m.items
+        out: dict[str, tuple[str, str, Counter[str]]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(scan_ids), 900):
+                chunk = scan_ids[start:start + 900]
+                q = (sa.select(i.c.item_id, i.c.section, i.c.severity, i.c.status, sa.func.count())
+                     .where(i.c.scan_id.in_(chunk)).group_by(i.c.item_id, i.c.section, i.c.severity, i.c.status))
+                for item_id, section, severity, status, n in conn.execute(q):
+                    entry = out.setdefault(item_id, (section, severity or "", Counter()))
+                    entry[2][status] += int(n)
+        return out
 
     def item_statuses(self, scan_ids: list[int]) -> dict[int, dict[str, tuple[str, str, str, str]]]:
         """For each scan: item id -> (section, status, severity, reason)."""
