@@ -203,3 +203,14 @@ def test_ingest_adds_reports_as_a_run(tmp_path: Path) -> None:
         ingest(store, [a, bad], IngestOptions())
     assert len(store.runs()) == 1  # one bad file adds nothing
     store.close()
+
+
+def test_plain_scan_imports_neither_sqlalchemy_nor_dask() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from auditor.cli import main; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'distributed', 'dask', "
+            "'psycopg')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
