@@ -214,3 +214,27 @@ def test_plain_scan_imports_neither_sqlalchemy_nor_dask() -> None:
             "'psycopg')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_transient_git_errors_are_retried_and_others_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor.fleet import fetch
+
+    calls: list[list[str]] = []
+
+    def flaky(errors: list[str]) -> object:
+        def run(args: list[str], cwd: object = None, timeout: float = 0) -> str:
+            calls.append(args)
+            if errors:
+                raise fetch.FetchError("git fetch: fatal: x", errors.pop(0))
+            return ""
+        return run
+
+    monkeypatch.setattr(fetch, "git", flaky(["fatal: unable to access: Could not resolve host: example.com",
+                                             "error: RPC failed; curl 56 GnuTLS recv error\nfatal: early EOF"]))
+    fetch._with_retries(["fetch"], Path("."), retries=3, backoff=0)
+    assert len(calls) == 3
+    calls.clear()
+    monkeypatch.setattr(fetch, "git", flaky(["fatal: repository 'x' not found"] * 3))
+    with pytest.raises(fetch.FetchError):
+        fetch._with_retries(["fetch"], Path("."), retries=3, backoff=0)
+    assert len(calls) == 1

@@ -13,7 +13,7 @@ from pathlib import Path
 
 TRANSIENT = re.compile(
     r"could not resolve host|connection (timed out|reset|refused)|operation timed out|early eof|"
-    r"rpc failed|the remote end hung up|gnutls|tls|ssl|http[^\n]*5\d\d|temporary failure|"
+    r"rpc failed|the remote end hung up|gnutls|\btls\b|\bssl\b|http[^\n]*5\d\d|temporary failure|"
     r"unexpected disconnect|network is unreachable", re.IGNORECASE)
 RETRIES = 3
 BACKOFF = 1.0
