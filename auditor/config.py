@@ -292,7 +292,7 @@ def checklist_ids(checklist_path: Path) -> ChecklistIds:
 def check_ids(loaded: LoadedConfig, ids: ChecklistIds) -> None:
     """Every item or section id the config names exists; else a ConfigError with the closest id.
 
-    Waivers are checked by the gate (an unknown or expired waiver fails the gate).
+    A waiver naming an unknown item is a config error too; an expired one fails the gate.
     """
     if not ids.items:
         return
@@ -315,6 +315,10 @@ def check_ids(loaded: LoadedConfig, ids: ChecklistIds) -> None:
         known = f"levels: {', '.join(ids.levels)}" if ids.levels else "the checklist defines no levels"
         raise ConfigError(f"{loaded.where('require_level')}: require_level: unknown level {cfg.require_level!r}"
                           f"{did_you_mean(cfg.require_level, ids.levels)} ({known})")
+    for i, waiver in enumerate(cfg.waivers):
+        if waiver.item not in ids.items:
+            raise ConfigError(f"{loaded.where('waivers', i, 'item')}: waivers: unknown item id {waiver.item!r}"
+                              f"{did_you_mean(waiver.item, ids.items)}")
 
 
 def selected_items(ids: ChecklistIds, select: list[str], ignore: list[str]) -> list[str] | None:

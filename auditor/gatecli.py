@@ -51,6 +51,12 @@ def gate_options(func: F) -> F:
         click.option("--fail-on", multiple=True, metavar="missing|partial[:SEVERITY]",
                      help="Fail when an item is missing (or partial or worse) at SEVERITY or above."),
         click.option("--soft-fail", is_flag=True, default=False, help="Report the gate's verdict but exit 0."),
+        click.option("--policy", "policy_file", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Pin the policy to this config file: the scanned repository's config may then only "
+                          "tighten it (recommended for pull requests)."),
+        click.option("--ignore-repo-policy", is_flag=True, default=False,
+                     help="Pin the policy to the command line: the repository's config may not waive, soft-fail, "
+                          "narrow, lower a threshold or change the checklist, only tighten."),
         click.option("--baseline", "baseline_file", type=click.Path(path_type=Path),
                      help="Fail only on regressions against this baseline file."),
         click.option("--today", callback=_today, hidden=True, help="Date used for waiver expiry (tests)."),
@@ -80,12 +86,13 @@ def scan_request(path: Path, checklist: str | None, rules: tuple[str, ...], excl
         baseline=gate.get("baseline_file"), today=gate.get("today"),
         max_yaml_nodes=int(gate.get("max_yaml_nodes") or DEFAULT_MAX_YAML_NODES),
         parse_timeout=float(gate.get("parse_timeout", DEFAULT_PARSE_TIMEOUT)),
+        policy=gate.get("policy_file"), ignore_repo_policy=bool(gate.get("ignore_repo_policy")),
     )
 
 
 def finish(run: ScanRun) -> None:
     """Print the verdict lines to stderr and exit with the gate's code."""
-    for line in verdict_lines(run.gate, run.soft_fail):
+    for line in verdict_lines(run.gate, run.soft_fail, run.report.gate):
         click.echo(line, err=True)
     code = run.exit_code()
     if code:

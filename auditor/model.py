@@ -65,12 +65,17 @@ class ToolInfo(BaseModel):
 
 
 class ProjectInfo(BaseModel):
+    """What was scanned: never the scan's own time or a path of the machine that ran it."""
+
     root: str
     files_scanned: int
+    name: str | None = None
+    commit: str | None = Field(default=None, description="HEAD of the git checkout holding the root")
+    commit_date: str | None = Field(default=None, description="that commit's own date (ISO 8601)")
 
 
 class ChecklistInfo(BaseModel):
-    path: str
+    path: str = Field(description="the bundled checklist's name or a path relative to the scanned root")
     items: int
     name: str = ""
 
@@ -111,8 +116,52 @@ class LevelInfo(BaseModel):
     levels: list[str] = Field(default_factory=list, description="every level of the checklist, lowest first")
 
 
+class GateWaiver(BaseModel):
+    """A waiver the gate read: in force, or expired (an expired one fails the gate)."""
+
+    item: str
+    reason: str
+    expires: str
+    owner: str | None = None
+    expired: bool = False
+
+
+class GateChange(BaseModel):
+    """One item's verdict against the baseline."""
+
+    item: str
+    before: str
+    after: str
+
+
+class GateBaseline(BaseModel):
+    """The baseline the gate compared against, and what changed since it."""
+
+    path: str
+    regressions: list[GateChange] = Field(default_factory=list)
+    improvements: list[GateChange] = Field(default_factory=list)
+
+
+class Gate(BaseModel):
+    """The gate's verdict as every report shows it (present whenever a gate was evaluated)."""
+
+    passed: bool
+    soft_fail: bool = False
+    reasons: list[str] = Field(default_factory=list, description="why it failed, one per line")
+    notes: list[str] = Field(default_factory=list)
+    waivers: list[GateWaiver] = Field(default_factory=list)
+    baseline: GateBaseline | None = None
+    changed_by_repository_config: list[str] = Field(
+        default_factory=list, description="what the scanned repository's own config changed in the policy")
+    ignored_repository_config: list[str] = Field(
+        default_factory=list, description="what a pinned policy refused from the repository's config")
+    policy: str = Field(default="repository", description="'repository' (its config counts) or 'pinned by "
+                                                          "--policy FILE' / 'pinned by --ignore-repo-policy'")
+    config: str | None = Field(default=None, description="the repository's config file, relative to the root")
+
+
 class Report(BaseModel):
-    """The JSON report contract (schema_version 1) plus warnings and stats."""
+    """The JSON report contract (schema_version 1) plus warnings, stats, code health and the gate."""
 
     schema_version: int = SCHEMA_VERSION
     tool: ToolInfo
@@ -124,6 +173,7 @@ class Report(BaseModel):
     stats: dict[str, int] = Field(default_factory=dict)
     code_health: CodeHealth | None = None
     level: LevelInfo | None = None
+    gate: Gate | None = None
 
     def sections(self) -> list[tuple[str, list[ItemResult]]]:
         """Items grouped by section, in checklist order."""

@@ -12,7 +12,8 @@ from functools import cache
 from pathlib import Path
 
 from auditor.adopt.baseline import DEFAULT_BASELINE, Baseline, load_baseline
-from auditor.adopt.gate import GatePolicy, GateResult, apply_waivers, check_gate, parse_fail_under
+from auditor.adopt.gate import GatePolicy, GateResult, apply_waivers, check_gate, gate_summary, parse_fail_under
+from auditor.adopt.policy import EffectivePolicy, Overrides, resolve_policy
 from auditor.config import (
     ChecklistIds,
     LoadedConfig,
@@ -22,6 +23,7 @@ from auditor.config import (
     parse_fail_on,
     selected_items,
 )
+from auditor.engine.provenance import checklist_label
 from auditor.engine.scan import DEFAULT_MAX_YAML_NODES, DEFAULT_PARSE_TIMEOUT, Progress, ScanOptions, scan
 from auditor.engine.standby import Standby
 from auditor.errors import EXIT_GATE_FAILED, EXIT_OK, AuditorError, ConfigError, did_you_mean
@@ -57,6 +59,9 @@ class ScanRequest:
     soft_fail: bool = False
     baseline: Path | None = None
     today: date | None = None
+    policy: Path | None = None
+    """A config file that pins the policy (the repository's config may then only tighten it)."""
+    ignore_repo_policy: bool = False
 
 
 @dataclass
@@ -70,6 +75,7 @@ class ScanRun:
     soft_fail: bool = False
     baseline_path: Path | None = None
     notes: list[str] = field(default_factory=list)
+    policy: EffectivePolicy | None = None
 
     def exit_code(self) -> int:
         return EXIT_OK if self.gate.passed or self.soft_fail else EXIT_GATE_FAILED
@@ -96,18 +102,37 @@ def load_for_scan(req: ScanRequest,
     return loaded, load(), ids, options
 
 
-def prepare_scan(req: ScanRequest, loader: ChecklistLoader
+def effective_policy(req: ScanRequest) -> EffectivePolicy:
+    """The repository's config, or the pinned policy it may only tighten (``--policy``/``--ignore-repo-policy``)."""
+    if not req.path.is_dir():
+        raise AuditorError(f"{req.path}: not a directory" if req.path.exists() else f"{req.path}: no such directory")
+    if req.policy is not None and not req.policy.is_file():
+        raise ConfigError(f"{req.policy}: policy file not found")
+    repository = load_config(req.path, req.config)
+    given = Overrides(checklist=bool(req.checklist), rules=bool(req.rules), select=bool(req.select),
+                      ignore=bool(req.ignore), include=bool(req.include), exclude=bool(req.exclude),
+                      soft_fail=req.soft_fail, baseline=req.baseline is not None)
+    cfg = repository.config
+    label = checklist_label(repository.resolve(cfg.checklist), req.path) if cfg.checklist else None
+    overall, sections = parse_fail_under(req.fail_under)
+    flags = {"fail_under": overall, "fail_under_sections": sections, "require": _split(req.require),
+             "fail_on": _split(req.fail_on), "soft_fail": req.soft_fail, "require_level": req.require_level}
+    return resolve_policy(repository, given, req.policy, req.ignore_repo_policy, label, flags)
+
+
+def prepare_scan(req: ScanRequest, loader: ChecklistLoader, effective: EffectivePolicy | None = None,
                  ) -> tuple[LoadedConfig, ChecklistIds, ScanOptions, Callable[[], Checklist]]:
     """Like :func:`load_for_scan`, with the checklist as a function that loads it on first call
     (so a scan can start its workers first); the config and the ids it names are checked now."""
-    if not req.path.is_dir():
-        raise AuditorError(f"{req.path}: not a directory" if req.path.exists() else f"{req.path}: no such directory")
-    loaded = load_config(req.path, req.config)
+    effective = effective or effective_policy(req)
+    loaded = effective.loaded
     cfg = loaded.config
     checklist = req.checklist or (str(loaded.resolve(cfg.checklist)) if cfg.checklist else None)
     rules = req.rules or tuple(str(loaded.resolve(r)) for r in cfg.rules)
     ids = checklist_ids(Path(checklist) if checklist else default_paths()[0])
-    check_ids(loaded, ids)
+    check_ids(effective.repository, ids)
+    if effective.pinned:
+        check_ids(loaded, ids)
     select, ignore = _split(req.select), _split(req.ignore)
     _check_flag("--select", select, ids.items + ids.sections)
     _check_flag("--ignore", ignore, ids.items + ids.sections)
@@ -132,8 +157,9 @@ def prepare_scan(req: ScanRequest, loader: ChecklistLoader
     return loaded, ids, options, load
 
 
-def policy_for(req: ScanRequest, loaded: LoadedConfig, ids: ChecklistIds) -> GatePolicy:
-    """The gate policy: config values, each overridden by the CLI flag that sets it."""
+def policy_for(req: ScanRequest, loaded: LoadedConfig, ids: ChecklistIds, pinned: bool = False) -> GatePolicy:
+    """The gate policy: config values, each overridden by the CLI flag that sets it (a pinned
+    policy's config already holds the flags, tightened by the repository's config)."""
     cfg = loaded.config
     overall, sections = parse_fail_under(req.fail_under)
     _check_flag("--fail-under", list(sections), ids.sections)
@@ -143,6 +169,10 @@ def policy_for(req: ScanRequest, loaded: LoadedConfig, ids: ChecklistIds) -> Gat
         known = f"levels: {', '.join(ids.levels)}" if ids.levels else "the checklist defines no levels"
         hint = did_you_mean(req.require_level, ids.levels)
         raise AuditorError(f"--require-level: unknown level {req.require_level!r}{hint} ({known})")
+    if pinned:
+        return GatePolicy(fail_under=cfg.fail_under, fail_under_sections=dict(cfg.fail_under_sections),
+                          require=list(cfg.require), fail_on=list(cfg.fail_on), soft_fail=cfg.soft_fail,
+                          require_level=cfg.require_level)
     return GatePolicy(
         fail_under=overall if overall is not None else cfg.fail_under,
         fail_under_sections={**cfg.fail_under_sections, **sections},
@@ -157,8 +187,9 @@ def run_scan(req: ScanRequest, loader: ChecklistLoader, progress: Progress | Non
              standby: Standby | None = None) -> ScanRun:
     """Scan (with the ``standby`` worker, when the command started one), apply waivers (marked
     in the report) and check the gate."""
-    loaded, ids, options, load = prepare_scan(req, loader)
-    policy = policy_for(req, loaded, ids)
+    effective = effective_policy(req)
+    loaded, ids, options, load = prepare_scan(req, loader, effective)
+    policy = policy_for(req, loaded, ids, effective.pinned)
     for entry in policy.fail_on:
         try:
             parse_fail_on(entry)
@@ -173,8 +204,9 @@ def run_scan(req: ScanRequest, loader: ChecklistLoader, progress: Progress | Non
     waiver_failures = apply_waivers(report, loaded.config.waivers, today, ids.items, loaded.source or "config")
     report.level = compute_level(report, cl.spec)
     result = check_gate(report, policy, ids.section_of, baseline, waiver_failures)
+    report.gate = gate_summary(result, policy, effective, loaded.config.waivers, today, baseline_path, req.path)
     return ScanRun(report=report, gate=result, config=loaded, checklist=cl, soft_fail=policy.soft_fail,
-                   baseline_path=baseline_path)
+                   baseline_path=baseline_path, policy=effective)
 
 
 def default_baseline_path(req: ScanRequest, loaded: LoadedConfig) -> tuple[Path, Path | None]:

@@ -47,7 +47,11 @@ def _construct(node: yaml.Node, path: tuple[Any, ...], marks: Marks, budget: lis
         return [_construct(item, (*path, i), marks, budget, filename, loader) for i, item in enumerate(node.value)]
     if loader is None:
         loader = yaml.SafeLoader("")
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # a timestamp that is no date, e.g. 2030-02-30 or 2025-13-45
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        raise ConfigError(f"{filename}:{line}:{col}: {node.value!r} is not a valid date: {exc}") from None
 
 
 def load_yaml_with_marks(path: Path, display: str | None = None) -> tuple[Any, Marks]:

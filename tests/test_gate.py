@@ -163,14 +163,29 @@ def test_expired_waiver_fails_the_gate(tmp_path: Path, tiny: tuple[Path, Path]) 
         "(reason was: legacy auth, replaced in Q3); fix the item or renew the waiver")
 
 
-def test_waiver_for_an_unknown_item_fails_the_gate_naming_the_closest(tmp_path: Path, tiny: tuple[Path, Path]) -> None:
+def test_waiver_for_an_unknown_item_is_a_config_error_naming_the_closest(tmp_path: Path,
+                                                                         tiny: tuple[Path, Path]) -> None:
     root = make_project(tmp_path / "p")
     (root / ".auditor.yaml").write_text(WAIVED.replace("sec.hashing", "sec.hashng").format(date="2030-01-01"),
                                         encoding="utf-8")
     result = run_cli(scan_args(root, *tiny))
-    assert result.exit_code == 1
-    assert _last(result.stderr) == ("auditor: gate failed: .auditor.yaml: waiver names unknown item 'sec.hashng' "
-                                    "(did you mean 'sec.hashing'?)")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("auditor: error: .auditor.yaml:")
+    assert "waivers: unknown item id 'sec.hashng' (did you mean 'sec.hashing'?)" in result.stderr
+
+
+@pytest.mark.parametrize("bad", ["2025-13-45", "2030-02-30"])
+def test_an_impossible_waiver_date_is_a_config_error_with_its_line(tmp_path: Path, tiny: tuple[Path, Path],
+                                                                   bad: str) -> None:
+    root = make_project(tmp_path / "p")
+    (root / ".auditor.yaml").write_text(WAIVED.format(date=bad), encoding="utf-8")
+    result = run_cli(scan_args(root, *tiny))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    line = next(n for n, text in enumerate(WAIVED.splitlines(), 1) if "expires" in text)
+    assert result.stderr.startswith(f"auditor: error: .auditor.yaml:{line}:"), result.stderr
+    assert f"{bad!r} is not a valid date" in result.stderr
 
 
 def test_apply_waivers_uses_the_injected_today() -> None:

@@ -53,8 +53,10 @@ def test_scan_report_equals_evaluation_over_all_facts(checklist: Checklist, file
     root = FIXTURES / "reference-service"
     direct = evaluate(checklist, files, root, ".", [])
     from auditor.engine.codehealth import code_health
+    from auditor.engine.provenance import stamp
 
     direct.code_health = code_health(f for f in files if f.role == "runtime")
+    stamp(direct, root, checklist.path)  # project and checklist named as scan() names them
     assert render_json(scan(root, checklist, ScanOptions(jobs=1))) == render_json(direct)
     assert render_json(scan(root, checklist, ScanOptions(jobs=2))) == render_json(direct)
 

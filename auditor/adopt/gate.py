@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from auditor.adopt.baseline import Baseline, compare
+from auditor.adopt.baseline import Baseline, Comparison, compare
 from auditor.config import SEVERITIES, WaiverConfig, parse_fail_on
 from auditor.errors import AuditorError, did_you_mean
 from auditor.levels import level_rank
-from auditor.model import ItemResult, Report, Waiver
+from auditor.model import Gate, GateBaseline, GateChange, GateWaiver, ItemResult, Report, Waiver
+from auditor.render.gateview import policy_line
+
+if TYPE_CHECKING:
+    from auditor.adopt.policy import EffectivePolicy
 
 STATUS_BADNESS = {"implemented": 0, "partial": 1, "missing": 2}
 
@@ -42,6 +48,7 @@ class GateResult:
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     checked: bool = False
+    comparison: Comparison | None = None
 
     @property
     def passed(self) -> bool:
@@ -141,6 +148,7 @@ def check_gate(report: Report, policy: GatePolicy, section_of: dict[str, str],
         result.failures.extend(_level_failures(report, policy.require_level))
     if baseline is not None:
         diff = compare(baseline, report)
+        result.comparison = diff
         for change in diff.regressions:
             result.failures.append(f"regression: {change.item} was {change.before}, now {change.after}")
         for change in diff.improvements:
@@ -161,9 +169,41 @@ def _level_failures(report: Report, required: str) -> list[str]:
             f"{info.next} still needs {unmet}"]
 
 
-def verdict_lines(result: GateResult, soft_fail: bool) -> list[str]:
-    """The last lines of output: notes, then the verdict with every reason."""
+
+def gate_summary(result: GateResult, policy: GatePolicy, effective: EffectivePolicy, waivers: list[WaiverConfig],
+                 today: date, baseline_path: Path | None, root: Path) -> Gate | None:
+    """The gate as the reports show it; None when no gate was evaluated and no config changed the policy."""
+    if not (result.checked or effective.changed or effective.ignored):
+        return None
+    baseline = None
+    if baseline_path is not None and result.comparison is not None:
+        from auditor.engine.provenance import checklist_label
+
+        baseline = GateBaseline(
+            path=checklist_label(baseline_path, root),
+            regressions=[GateChange(item=c.item, before=c.before, after=c.after)
+                         for c in result.comparison.regressions],
+            improvements=[GateChange(item=c.item, before=c.before, after=c.after)
+                          for c in result.comparison.improvements])
+    return Gate(
+        passed=result.passed, soft_fail=policy.soft_fail and not result.passed, reasons=list(result.failures),
+        notes=list(result.notes),
+        waivers=[GateWaiver(item=w.item, reason=w.reason, expires=w.expires.isoformat(), owner=w.owner,
+                            expired=w.expires < today) for w in waivers],
+        baseline=baseline,
+        changed_by_repository_config=list(effective.changed),
+        ignored_repository_config=list(effective.ignored),
+        policy=f"pinned by {effective.pinned_by}" if effective.pinned else "repository",
+        config=effective.repository.source,
+    )
+
+
+def verdict_lines(result: GateResult, soft_fail: bool, gate: Gate | None = None) -> list[str]:
+    """The last lines of output: notes, who changed the policy, then the verdict with every reason."""
     lines = [f"auditor: {n}" for n in result.notes]
+    policy = policy_line(gate)
+    if policy:
+        lines.append(f"auditor: {policy}")
     if not result.checked:
         return lines
     if result.passed:

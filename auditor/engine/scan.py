@@ -16,6 +16,7 @@ from auditor.engine.caches import FactCache, ReportCache, ResultCache, entry_key
 from auditor.engine.codehealth import code_health
 from auditor.engine.discover import DEFAULT_MAX_FILE_BYTES, SourceFile, discover, read_regular
 from auditor.engine.plan import LeafPlan
+from auditor.engine.provenance import stamp
 from auditor.engine.results import FileResult
 from auditor.engine.standby import Standby
 from auditor.engine.tasks import (
@@ -311,7 +312,7 @@ def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: Sc
             if cached is not None:
                 if progress is not None:
                     progress(len(prepared.files), len(prepared.files))
-                return cached
+                return stamp(cached, root, loaded.path)
         plan = LeafPlan(loaded, matchers_version())
         results, warnings = match_tree(root, options, plan, progress, prepared, pool, standby)
     finally:
@@ -324,4 +325,4 @@ def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: Sc
     report.code_health = code_health(f for f in files if f.role == "runtime")
     if reports is not None and not any(transient(f) for f in files):
         reports.put(key, report)
-    return report
+    return stamp(report, root, loaded.path)

@@ -6,14 +6,18 @@ Jinja2's autoescape; the page loads nothing from the network (a Content-Security
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import jinja2
 
 from auditor.model import Report
-from auditor.render.common import STATUS_LABEL, clean, evidence_url, tallies
+from auditor.render.common import SEVERITY_ORDER, STATUS_LABEL, clean, evidence_url, tallies
+from auditor.render.gateview import gate_view
+from auditor.render.text import provenance
 from auditor.resources import data_dir
 
 TEMPLATE = "report.html.j2"
@@ -35,6 +39,49 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+
+
+_FENCE = re.compile(r"```[^\n`]*\n(.*?)(?:\n)?```", re.DOTALL)
+_TICK = re.compile(r"`([^`\n]+)`")
+
+
+def rich_text(text: str) -> str:
+    """Remediation text as HTML: fenced blocks become ``<pre><code>``, backticks ``<code>``, the rest is escaped.
+
+    Returns markup-safe HTML (every character of the input is escaped before tags are added).
+    """
+    out: list[str] = []
+    pos = 0
+    for fence in _FENCE.finditer(text):
+        out.append(_inline(text[pos:fence.start()]))
+        out.append(f'<pre class="code"><code>{escape(clean(fence.group(1)), quote=True)}</code></pre>')
+        pos = fence.end()
+    out.append(_inline(text[pos:]))
+    return "".join(out).strip()
+
+
+def _inline(text: str) -> str:
+    pieces: list[str] = []
+    pos = 0
+    for tick in _TICK.finditer(text):
+        pieces.append(escape(clean(text[pos:tick.start()]), quote=True))
+        pieces.append(f"<code>{escape(clean(tick.group(1)), quote=True)}</code>")
+        pos = tick.end()
+    pieces.append(escape(clean(text[pos:]), quote=True))
+    return "".join(pieces)
+
+
+def _gate_context(report: Report) -> dict[str, Any] | None:
+    if report.gate is None:
+        return None
+    view = gate_view(report.gate)
+    expired = sum(1 for w in report.gate.waivers if w.expired)
+    return {"passed": view.passed, "soft_fail": report.gate.soft_fail,
+            "headline": view.headline[:1].upper() + view.headline[1:],
+            "reasons": [clean(r, 1000) for r in view.reasons], "policy": clean(view.policy or "", 2000),
+            "baseline": [clean(b, 500) for b in view.baseline], "notes": [clean(n, 500) for n in view.notes],
+            "waivers": [clean(w, 600) for w in view.waivers], "expired": expired,
+            "in_force": len(view.waivers) - expired}
 
 
 def _chart(report: Report) -> dict[str, Any]:
@@ -70,7 +117,9 @@ def render_html(report: Report, link_base: str | None = None) -> str:
                 "status_label": STATUS_LABEL[item.status], "severity": item.severity,
                 "reason": clean(item.reason, 2000), "evidence": evidence,
                 "more": max(0, len(item.evidence) - MAX_EVIDENCE),
-                "remediation": item.remediation.strip() if item.status in ("missing", "partial") else "",
+                "remediation": rich_text(item.remediation.strip()) if item.status in ("missing", "partial") else "",
+                "search": clean(" ".join([item.id, item.title, item.reason,
+                                          *(ev.path for ev in item.evidence[:MAX_EVIDENCE])]).lower(), 2000),
                 "waiver": item.waiver,
             })
         sections.append({"title": tally.title, "slug": tally.slug, "implemented": tally.implemented,
@@ -81,8 +130,12 @@ def render_html(report: Report, link_base: str | None = None) -> str:
     status_filters = [("all", "all"), *((k, v) for k, v in STATUS_LABEL.items())]
     if waived:
         status_filters.append(("waived", "waived"))
+    severities = sorted({i.severity for i in report.items}, key=lambda v: (SEVERITY_ORDER.get(v, 9), v))
     context = {
         "title": report.checklist.name or "Checklist audit",
+        "provenance": clean(provenance(report), 600),
+        "gate": _gate_context(report),
+        "severities": severities,
         "project": clean(report.project.root, 300),
         "tool": f"{report.tool.name} {report.tool.version}",
         "checklist": clean(report.checklist.path, 300),

@@ -10,6 +10,27 @@ import xml.etree.ElementTree as ET
 
 from auditor.model import ItemResult, Report
 from auditor.render.common import STATUS_LABEL, clean, tallies
+from auditor.render.gateview import gate_view
+
+
+def _gate_suite(root: ET.Element, report: Report) -> tuple[int, int]:
+    """A "Gate" suite with one case: failed with every reason, or passed; policy and waivers as output."""
+    assert report.gate is not None
+    view = gate_view(report.gate)
+    suite = ET.SubElement(root, "testsuite", {"name": "Gate", "id": "gate", "tests": "1",
+                                              "failures": "0" if view.passed else "1", "errors": "0",
+                                              "skipped": "0", "time": "0"})
+    case = ET.SubElement(suite, "testcase", {"classname": "Gate", "name": "gate verdict", "time": "0"})
+    details = [*view.baseline, *([view.policy] if view.policy else []),
+               *([f"waivers ({len(view.waivers)}):"] if view.waivers else []), *(f"  {w}" for w in view.waivers),
+               *view.notes]
+    if not view.passed:
+        failure = ET.SubElement(case, "failure", {"message": clean(view.headline), "type": "gate"})
+        failure.text = clean("\n".join([*view.reasons, *details]) + "\n")
+        return 1, 0
+    if details:
+        ET.SubElement(case, "system-out").text = clean("\n".join(details) + "\n")
+    return 0, 0
 
 
 def _case(suite: ET.Element, item: ItemResult) -> tuple[int, int]:
@@ -53,6 +74,9 @@ def render_junit(report: Report) -> str:
         n = len(by_title[tally.title])
         suite.attrib.update({"tests": str(n), "failures": str(f), "errors": "0", "skipped": str(s), "time": "0"})
         total, failures, skipped = total + n, failures + f, skipped + s
+    if report.gate is not None:
+        gate_failures, _ = _gate_suite(root, report)
+        total, failures = total + 1, failures + gate_failures
     root.attrib.update({"tests": str(total), "failures": str(failures), "errors": "0", "skipped": str(skipped),
                         "time": "0"})
     ET.indent(root)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from auditor.model import ItemResult, Report
 from auditor.render.common import STATUS_LABEL, clean, ordered_problems, tallies
+from auditor.render.gateview import gate_view
 
 MAX_CHARS = 65_000
 MAX_EVIDENCE = 3
+MAX_WAIVERS = 40
 ICON = {"implemented": "✅", "partial": "🟡", "missing": "❌", "not_applicable": "➖"}
 
 
@@ -48,6 +50,43 @@ def _item_block(item: ItemResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def provenance_line(report: Report) -> str:
+    """``project @ `commit` (date) · tool version · checklist`` with every repo-derived part escaped."""
+    p = report.project
+    parts = [f"**{escape_inline(p.name)}**" if p.name else ""]
+    if p.commit:
+        parts.append(f"commit <code>{escape_inline(p.commit[:12])}</code>"
+                     + (f" ({escape_inline(p.commit_date)})" if p.commit_date else ""))
+    parts.append(f"{escape_inline(report.tool.name)} {escape_inline(report.tool.version)}")
+    parts.append(f"checklist <code>{escape_inline(report.checklist.path, 200)}</code>")
+    return " · ".join(x for x in parts if x)
+
+
+def gate_markdown(report: Report) -> list[str]:
+    """The gate's verdict, reasons, policy, waivers and baseline changes (empty without a gate)."""
+    if report.gate is None:
+        return []
+    view = gate_view(report.gate)
+    icon = "✅" if view.passed else ("⚠️" if report.gate.soft_fail else "❌")
+    lines = [f"**{icon} {escape_inline(view.headline[:1].upper() + view.headline[1:])}**", ""]
+    lines += [f"- {escape_inline(r, 500)}" for r in view.reasons]
+    if view.policy:
+        lines.append(f"- ⚠️ {escape_inline(view.policy, 1000)}")
+    for line in view.baseline:
+        lines.append(f"- {escape_inline(line, 500)}")
+    if view.reasons or view.policy or view.baseline:
+        lines.append("")
+    if view.waivers:
+        expired = sum(1 for w in report.gate.waivers if w.expired)
+        lines += [f"<details><summary>Waivers: {len(view.waivers) - expired} in force, {expired} expired</summary>",
+                  ""]
+        lines += [f"- {escape_inline(w, 500)}" for w in view.waivers[:MAX_WAIVERS]]
+        if len(view.waivers) > MAX_WAIVERS:
+            lines.append(f"- and {len(view.waivers) - MAX_WAIVERS} more (see the JSON report)")
+        lines += ["", "</details>", ""]
+    return lines
+
+
 def render_markdown(report: Report, max_chars: int = MAX_CHARS) -> str:
     """The summary; never longer than ``max_chars`` (the item list is cut with a note when needed)."""
     s = report.summary
@@ -56,6 +95,9 @@ def render_markdown(report: Report, max_chars: int = MAX_CHARS) -> str:
     head = [
         f"## {title}: {s.score:.0%}",
         "",
+        provenance_line(report),
+        "",
+        *gate_markdown(report),
         f"**{s.implemented}/{applicable}** applicable items implemented · {s.partial} partial · "
         f"{s.missing} missing · {s.not_applicable} not applicable · {report.project.files_scanned} files scanned",
         "",

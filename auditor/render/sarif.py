@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from auditor.model import ItemResult, Report
 from auditor.render.common import clean
+from auditor.render.gateview import gate_view
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/checklist-auditor/checklist-auditor"
@@ -51,6 +53,22 @@ def fallback_location(report: Report, root: Path | None = None) -> str:
 
 def _level(item: ItemResult) -> str:
     return "error" if item.status == "missing" and item.severity in ("high", "critical") else "warning"
+
+
+def _invocation(report: Report) -> dict[str, object]:
+    """The run's invocation: its exit code and the gate's reasons and policy as notifications."""
+    assert report.gate is not None
+    gate = report.gate
+    view = gate_view(gate)
+    notes = [{"level": "error", "message": {"text": clean(r)}, "descriptor": {"id": "gate"}} for r in view.reasons]
+    if view.policy:
+        notes.append({"level": "warning", "message": {"text": clean(view.policy)}, "descriptor": {"id": "policy"}})
+    return {
+        "executionSuccessful": True,
+        "exitCode": 0 if gate.passed or gate.soft_fail else 1,
+        "exitCodeDescription": clean(view.headline),
+        "toolExecutionNotifications": notes,
+    }
 
 
 def render_sarif(report: Report, descriptions: dict[str, str] | None = None, root: Path | None = None) -> str:
@@ -108,7 +126,7 @@ def render_sarif(report: Report, descriptions: dict[str, str] | None = None, roo
                                        + (f", owner {item.waiver.owner})" if item.waiver.owner else ")")),
             }]
         results.append(result)
-    log = {
+    log: dict[str, Any] = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
@@ -125,4 +143,8 @@ def render_sarif(report: Report, descriptions: dict[str, str] | None = None, roo
             "properties": {"score": report.summary.score, "checklist": report.checklist.name},
         }],
     }
+    run = log["runs"][0]
+    if report.gate is not None:
+        run["invocations"] = [_invocation(report)]
+        run["properties"]["gate"] = report.gate.model_dump(mode="json", exclude_none=True)
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
