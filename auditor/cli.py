@@ -5,6 +5,7 @@ Exit codes: 0 passed, 1 gate failed, 2 usage or config error, 3 internal error.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from auditor.engine.standby import Standby
 from auditor.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, AuditorError, did_you_mean
 from auditor.fleet.cli import fleet
 from auditor.gatecli import baseline_cmd, finish, gate_options, scan_request
+from auditor.model import Report
 from auditor.render.outputs import (
     FORMAT_NAMES,
     RenderOptions,
@@ -35,12 +37,34 @@ from auditor.session import run_scan
 from auditor.store import default_cache_dir
 
 
+def silence_stdout() -> None:
+    """After the reader of stdout went away (``auditor list | head -1``): send the rest nowhere, quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def echo_out(text: str, nl: bool = True) -> None:
+    """Write to stdout; a closed pipe ends the output quietly (the command still exits with its own code)."""
+    try:
+        click.echo(text, nl=nl)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+
+
 class AuditorGroup(click.Group):
     """Turns user errors into one line and exit 2, and anything unexpected into exit 3."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            silence_stdout()
+            sys.exit(0)
         except AuditorError as exc:
             click.echo(f"auditor: error: {exc}", err=True)
             sys.exit(exc.exit_code)
@@ -92,13 +116,14 @@ main.add_command(fleet)
               help="Bytes; larger files are skipped with a warning.")
 @click.option("--exclude", multiple=True, help="Glob of paths to leave out (repeatable).")
 @click.option("--select", help="Comma-separated item or section ids to evaluate (default: all).")
-@click.option("--jobs", "-j", type=int, default=0, help="Worker processes (default: number of cores).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes, at least 1 (default: number of cores).")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Fact cache folder (default: user cache dir).")
 @click.option("--no-cache", is_flag=True, help="Extract every file afresh and write no cache.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every item's reason.")
 @gate_options
 def scan_cmd(path: Path, fmt: str, output: Path | None, checklist: str | None, rules: tuple[str, ...],
-             max_file_size: int, exclude: tuple[str, ...], jobs: int, cache_dir: Path | None,
+             max_file_size: int, exclude: tuple[str, ...], jobs: int | None, cache_dir: Path | None,
              no_cache: bool, select: str | None, verbose: bool, **gate: Any) -> None:
     """Scan PATH (default: the current folder) and report every checklist item.
 
@@ -107,7 +132,8 @@ def scan_cmd(path: Path, fmt: str, output: Path | None, checklist: str | None, r
     Exit codes: 0 passed, 1 gate failed, 2 usage or config error, 3 internal error.
     """
     link_base, outputs = pop_output_options(gate)
-    req = scan_request(path, checklist, rules, exclude, select, max_file_size, jobs,
+    compact = bool(gate.pop("compact", False))
+    req = scan_request(path, checklist, rules, exclude, select, max_file_size, jobs or 0,
                        None if no_cache else (cache_dir or default_cache_dir()), gate)
     bar = ProgressBar()
     try:
@@ -117,14 +143,24 @@ def scan_cmd(path: Path, fmt: str, output: Path | None, checklist: str | None, r
     report = run.report
     descriptions = {item.id: item.description for _, item in run.checklist.items()}
     render_options = RenderOptions(link_base=link_base, descriptions=descriptions, root=path,
-                                   colour=output is None and sys.stdout.isatty(), verbose=verbose)
+                                   colour=output is None and sys.stdout.isatty(), verbose=verbose, compact=compact)
     write_outputs(report, outputs, render_options)
     text = render_report(fmt, report, render_options)
     if output is not None:
         write_text(output, text)
     else:
-        click.echo(text, nl=False)
+        echo_out(text, nl=False)
+    warn_if_empty(run.report, path)
     finish(run)
+
+
+def warn_if_empty(report: Report, path: Path) -> None:
+    """A scan that read no file, or no Python, says so: its verdicts say nothing about a service."""
+    if report.project.files_scanned == 0:
+        click.echo(f"auditor: warning: {path}: no file to scan (empty folder, or everything excluded)", err=True)
+    elif not report.stats.get("files.python"):
+        click.echo(f"auditor: warning: {path}: no Python file found; the checklist is about a Python service",
+                   err=True)
 
 
 def configured_checklist(path: Path, checklist: str | None, rules: tuple[str, ...]) -> tuple[Checklist, ScanOptions]:
@@ -142,12 +178,13 @@ def configured_checklist(path: Path, checklist: str | None, rules: tuple[str, ..
 @click.option("--checklist", type=click.Path())
 @click.option("--rules", multiple=True, type=click.Path())
 def list_cmd(project: Path, checklist: str | None, rules: tuple[str, ...]) -> None:
-    """List the checklist's items and the rule each uses."""
+    """List the checklist's sections (with their ids) and items, and the rule each item uses."""
     cl, _ = configured_checklist(project, checklist, rules)
+    out: list[str] = []
     for section in cl.spec.sections:
-        click.echo(section.title)
-        for item in section.items:
-            click.echo(f"  {item.id:<28} {item.severity:<8} {item.rule:<28} {item.title}")
+        out.append(f"{section.title} [{section.id}]")
+        out.extend(f"  {item.id:<28} {item.severity:<8} {item.rule:<28} {item.title}" for item in section.items)
+    echo_out("\n".join(out))
 
 
 @main.command("explain")
@@ -160,15 +197,23 @@ def explain_cmd(item_id: str, project: Path, checklist: str | None, rules: tuple
     """Explain one item: what counts, examples and remediation."""
     cl, _ = configured_checklist(project, checklist, rules)
     found = [(s, i) for s, i in cl.items() if i.id == item_id]
+    sections = {s.id: s for s in cl.spec.sections}
+    if not found and item_id in sections:
+        sec = sections[item_id]
+        lines = [f"{sec.id}: {sec.title} ({len(sec.items)} items; use the id with --select, --ignore "
+                 f"and --fail-under {sec.id}=SCORE)", ""]
+        lines += [f"  {i.id:<28} {i.severity:<8} {i.title}" for i in sec.items]
+        echo_out("\n".join(lines))
+        return
     if not found:
-        hint = did_you_mean(item_id, cl.item_ids())
-        raise AuditorError(f"unknown item id {item_id!r}{hint}")
+        hint = did_you_mean(item_id, [*cl.item_ids(), *sections])
+        raise AuditorError(f"unknown item or section id {item_id!r}{hint}")
     section, item = found[0]
     rule = cl.rules[item.rule]
     spec = rule.spec
     out = [
         f"{item.id}: {item.title}",
-        f"section:   {section.title}",
+        f"section:   {section.title} [{section.id}]",
         f"severity:  {item.severity}",
         f"rule:      {rule.id} ({rule.source})",
         "",
@@ -190,7 +235,7 @@ def explain_cmd(item_id: str, project: Path, checklist: str | None, rules: tuple
             out.append(f"  --- {fname}")
             out.extend(f"  {line}" for line in content.rstrip("\n").splitlines())
         out.append("")
-    click.echo("\n".join(out).rstrip("\n"))
+    echo_out("\n".join(out).rstrip("\n"))
 
 
 @main.command("verify")
@@ -225,7 +270,7 @@ def verify_cmd(document: Path, scan_path: Path, fix: bool, checklist: str | None
     finally:
         bar.close()
     result = verify_document(text, report)
-    click.echo(render_verification(result, str(document)), nl=False)
+    echo_out(render_verification(result, str(document)), nl=False)
     if fix and result.claims:
         fixed = fix_document(text, result).encode("utf-8", errors="surrogateescape")
         try:

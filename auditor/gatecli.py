@@ -107,12 +107,13 @@ def finish(run: ScanRun) -> None:
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Config file (default: found in PATH).")
 @click.option("--checklist", type=click.Path(), help="A checklist YAML file instead of the bundled one.")
 @click.option("--rules", multiple=True, type=click.Path(), help="Rule file or folder (repeatable).")
-@click.option("--jobs", "-j", type=int, default=0, help="Worker processes (default: number of cores).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes, at least 1 (default: number of cores).")
 @click.option("--no-cache", is_flag=True, help="Extract every file afresh and write no cache.")
 def baseline_cmd(path: Path, output: Path | None, update: bool, config_file: Path | None, checklist: str | None,
-                 rules: tuple[str, ...], jobs: int, no_cache: bool) -> None:
+                 rules: tuple[str, ...], jobs: int | None, no_cache: bool) -> None:
     """Write every item's current verdict to a baseline file, for `auditor scan --baseline`."""
-    req = ScanRequest(path=path, config=config_file, checklist=checklist, rules=rules, jobs=jobs,
+    req = ScanRequest(path=path, config=config_file, checklist=checklist, rules=rules, jobs=jobs or 0,
                       cache_dir=None if no_cache else default_cache_dir(), baseline=output)
     loaded, cl, _ids, options = load_for_scan(req, load_selected_checklist)
     target, confined_to = default_baseline_path(req, loaded)

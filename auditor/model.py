@@ -148,6 +148,8 @@ class Gate(BaseModel):
     passed: bool
     soft_fail: bool = False
     reasons: list[str] = Field(default_factory=list, description="why it failed, one per line")
+    items: list[str] = Field(default_factory=list,
+                             description="items the gate failed on (fail-on, require, regressions), checklist order")
     notes: list[str] = Field(default_factory=list)
     waivers: list[GateWaiver] = Field(default_factory=list)
     baseline: GateBaseline | None = None

@@ -204,7 +204,8 @@ def run_scan(req: ScanRequest, loader: ChecklistLoader, progress: Progress | Non
     waiver_failures = apply_waivers(report, loaded.config.waivers, today, ids.items, loaded.source or "config")
     report.level = compute_level(report, cl.spec)
     result = check_gate(report, policy, ids.section_of, baseline, waiver_failures)
-    report.gate = gate_summary(result, policy, effective, loaded.config.waivers, today, baseline_path, req.path)
+    report.gate = gate_summary(result, policy, effective, loaded.config.waivers, today, baseline_path, req.path,
+                               [i.id for i in report.items])
     return ScanRun(report=report, gate=result, config=loaded, checklist=cl, soft_fail=policy.soft_fail,
                    baseline_path=baseline_path, policy=effective)
 

@@ -49,6 +49,8 @@ class GateResult:
     notes: list[str] = field(default_factory=list)
     checked: bool = False
     comparison: Comparison | None = None
+    items: set[str] = field(default_factory=set)
+    """Ids of the items the gate failed on."""
 
     @property
     def passed(self) -> bool:
@@ -132,6 +134,7 @@ def check_gate(report: Report, policy: GatePolicy, section_of: dict[str, str],
         if item is None:
             result.failures.append(f"required item {item_id} was not evaluated (left out by select/ignore)")
         elif item.waiver is None and item.status != "implemented":
+            result.items.add(item_id)
             result.failures.append(f"required item {item_id} is {item.status.replace('_', ' ')}, not implemented")
     for entry in policy.fail_on:
         status, min_severity = parse_fail_on(entry)
@@ -140,6 +143,7 @@ def check_gate(report: Report, policy: GatePolicy, section_of: dict[str, str],
                and STATUS_BADNESS[i.status] >= STATUS_BADNESS[status]
                and SEVERITIES.index(i.severity) >= floor]
         if bad:
+            result.items.update(i.id for i in bad)
             what = "missing" if status == "missing" else "partial or missing"
             sev = f" with severity {min_severity} or above" if min_severity != "low" else ""
             shown = ", ".join(i.id for i in bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
@@ -150,6 +154,7 @@ def check_gate(report: Report, policy: GatePolicy, section_of: dict[str, str],
         diff = compare(baseline, report)
         result.comparison = diff
         for change in diff.regressions:
+            result.items.add(change.item)
             result.failures.append(f"regression: {change.item} was {change.before}, now {change.after}")
         for change in diff.improvements:
             result.notes.append(f"improved: {change.item} was {change.before}, now {change.after} "
@@ -171,7 +176,7 @@ def _level_failures(report: Report, required: str) -> list[str]:
 
 
 def gate_summary(result: GateResult, policy: GatePolicy, effective: EffectivePolicy, waivers: list[WaiverConfig],
-                 today: date, baseline_path: Path | None, root: Path) -> Gate | None:
+                 today: date, baseline_path: Path | None, root: Path, order: list[str]) -> Gate | None:
     """The gate as the reports show it; None when no gate was evaluated and no config changed the policy."""
     if not (result.checked or effective.changed or effective.ignored):
         return None
@@ -187,6 +192,7 @@ def gate_summary(result: GateResult, policy: GatePolicy, effective: EffectivePol
                           for c in result.comparison.improvements])
     return Gate(
         passed=result.passed, soft_fail=policy.soft_fail and not result.passed, reasons=list(result.failures),
+        items=[i for i in order if i in result.items],
         notes=list(result.notes),
         waivers=[GateWaiver(item=w.item, reason=w.reason, expires=w.expires.isoformat(), owner=w.owner,
                             expired=w.expires < today) for w in waivers],

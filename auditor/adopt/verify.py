@@ -269,7 +269,8 @@ def render_verification(result: Verification, doc_name: str) -> str:
     for ln in result.duplicates:
         out.append(f"{doc_name}:{ln.number}: duplicate line: \"{ln.title}\" (its item is already matched)")
     if result.not_in_document:
-        out.append(f"items not in the document: {', '.join(i.id for i in result.not_in_document)}")
+        out.append(f"items not in the document ({len(result.not_in_document)}):")
+        out.extend(f"  {i.id:<28} {i.status.replace('_', ' '):<14} {i.title}" for i in result.not_in_document)
     out.append(f"{len(result.matches)} line(s) matched, {len(result.false_claims)} false claim(s), "
                f"{len(result.unclaimed)} unticked but implemented, {len(result.unmatched)} unmatched")
     return "\n".join(out) + "\n"

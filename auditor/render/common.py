@@ -87,3 +87,41 @@ def ordered_problems(report: Report) -> list[ItemResult]:
     problems = [i for i in report.items if i.status in ("missing", "partial")]
     index = {id(item): n for n, item in enumerate(report.items)}
     return sorted(problems, key=lambda i: (SEVERITY_ORDER.get(i.severity, 9), i.status != "missing", index[id(i)]))
+
+
+_FENCE_LINE = re.compile(r"^\s*```")
+
+
+def fence_code(text: str) -> str:
+    """Remediation text with every indented code run (two spaces or more, with or without a blank
+    line before it) turned into a fenced block, so Markdown and HTML both show it as code."""
+    lines = text.strip("\n").splitlines()
+    out: list[str] = []
+    i = 0
+    in_fence = False
+    while i < len(lines):
+        line = lines[i]
+        if _FENCE_LINE.match(line):
+            in_fence = not in_fence
+            out.append(line)
+            i += 1
+            continue
+        if in_fence or not line.startswith("  ") or not line.strip():
+            out.append(line)
+            i += 1
+            continue
+        run: list[str] = []
+        while i < len(lines) and (lines[i].startswith("  ") or (not lines[i].strip() and i + 1 < len(lines)
+                                                                and lines[i + 1].startswith("  "))):
+            run.append(lines[i])
+            i += 1
+        indent = min(len(r) - len(r.lstrip(" ")) for r in run if r.strip())
+        while out and not out[-1].strip():
+            out.pop()
+        body = [r[indent:] for r in run]
+        longest = max((len(m) for r in body for m in re.findall(r"`+", r)), default=0)
+        fence = "`" * max(3, longest + 1)
+        out += ["", fence, *body, fence, ""]
+    while out and not out[-1].strip():
+        out.pop()
+    return "\n".join(out)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import jinja2
 
 from auditor.model import Report
-from auditor.render.common import SEVERITY_ORDER, STATUS_LABEL, clean, evidence_url, tallies
+from auditor.render.common import SEVERITY_ORDER, STATUS_LABEL, clean, evidence_url, fence_code, tallies
 from auditor.render.gateview import gate_view
 from auditor.render.text import provenance
 from auditor.resources import data_dir
@@ -84,6 +84,17 @@ def _gate_context(report: Report) -> dict[str, Any] | None:
             "in_force": len(view.waivers) - expired}
 
 
+def _health(report: Report) -> dict[str, Any] | None:
+    health = report.code_health
+    if health is None:
+        return None
+    return {"total": health.functions_total, "average": f"{health.average_cc:.1f}",
+            "functions": [{"where": clean(f"{f.path}:{f.line}", 300), "name": clean(f.name, 200), "cc": f.cc,
+                           "rank": f.rank} for f in health.functions[:15]],
+            "files": [{"path": clean(f.path, 300), "mi": f"{f.mi:.1f}", "rank": f.rank}
+                      for f in health.files if f.rank != "A"][:15]}
+
+
 def _chart(report: Report) -> dict[str, Any]:
     rows = []
     for n, tally in enumerate(tallies(report)):
@@ -117,7 +128,7 @@ def render_html(report: Report, link_base: str | None = None) -> str:
                 "status_label": STATUS_LABEL[item.status], "severity": item.severity,
                 "reason": clean(item.reason, 2000), "evidence": evidence,
                 "more": max(0, len(item.evidence) - MAX_EVIDENCE),
-                "remediation": rich_text(item.remediation.strip()) if item.status in ("missing", "partial") else "",
+                "remediation": rich_text(fence_code(item.remediation)) if item.status in ("missing", "partial") else "",
                 "search": clean(" ".join([item.id, item.title, item.reason,
                                           *(ev.path for ev in item.evidence[:MAX_EVIDENCE])]).lower(), 2000),
                 "waiver": item.waiver,
@@ -152,5 +163,6 @@ def render_html(report: Report, link_base: str | None = None) -> str:
         "warnings": [{"path": clean(w.path, 300), "message": clean(w.message, 500)}
                      for w in report.warnings[:MAX_WARNINGS]],
         "warnings_more": max(0, len(report.warnings) - MAX_WARNINGS),
+        "health": _health(report),
     }
     return environment().get_template(TEMPLATE).render(**context)

@@ -7,8 +7,10 @@ note. Text from the scanned repository (paths, snippets) is HTML-escaped so it c
 
 from __future__ import annotations
 
+import html
+
 from auditor.model import ItemResult, Report
-from auditor.render.common import STATUS_LABEL, clean, ordered_problems, tallies
+from auditor.render.common import STATUS_LABEL, clean, evidence_url, fence_code, ordered_problems, tallies
 from auditor.render.gateview import gate_view
 
 MAX_CHARS = 65_000
@@ -27,7 +29,7 @@ def escape_inline(text: str, limit: int | None = None) -> str:
     return clean(text, limit).translate(_ESCAPES)
 
 
-def _item_block(item: ItemResult) -> str:
+def _item_block(item: ItemResult, link_base: str | None = None) -> str:
     label = f"`{item.id}`, {STATUS_LABEL[item.status]}, {item.severity}"
     head = f"#### {ICON[item.status]} {escape_inline(item.title)} ({label})"
     lines = [head, ""]
@@ -35,6 +37,9 @@ def _item_block(item: ItemResult) -> str:
         lines += [escape_inline(item.reason, 1000), ""]
     for ev in item.evidence[:MAX_EVIDENCE]:
         where = escape_inline(f"{ev.path}:{ev.line}", 300)
+        url = evidence_url(link_base, ev)
+        if url:
+            where = f'<a href="{html.escape(clean(url), quote=True)}">{where}</a>'
         snippet = f": <code>{escape_inline(ev.detail.strip(), 160)}</code>" if ev.detail.strip() else ""
         lines.append(f"- {where}{snippet}")
     if len(item.evidence) > MAX_EVIDENCE:
@@ -46,7 +51,7 @@ def _item_block(item: ItemResult) -> str:
         until = escape_inline(item.waiver.expires)
         lines += [f"> Waived{owner} until {until}: {escape_inline(item.waiver.reason, 500)}", ""]
     if item.remediation.strip():
-        lines += ["<details><summary>How to fix</summary>", "", item.remediation.strip(), "", "</details>", ""]
+        lines += ["<details><summary>How to fix</summary>", "", fence_code(item.remediation), "", "</details>", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -87,8 +92,44 @@ def gate_markdown(report: Report) -> list[str]:
     return lines
 
 
-def render_markdown(report: Report, max_chars: int = MAX_CHARS) -> str:
-    """The summary; never longer than ``max_chars`` (the item list is cut with a note when needed)."""
+def _health_markdown(report: Report) -> str:
+    """Radon's code health as a folded table (not part of the score)."""
+    health = report.code_health
+    if health is None:
+        return ""
+    lines = ["", f"<details><summary>Code health (radon, not scored): {health.functions_total} functions, "
+                 f"average complexity {health.average_cc:.1f}</summary>", ""]
+    if health.functions:
+        lines += ["| Function | Where | CC |", "| --- | --- | ---: |"]
+        lines += [f"| <code>{escape_inline(f.name, 120)}</code> | {escape_inline(f'{f.path}:{f.line}', 200)} | "
+                  f"{f.cc} ({f.rank}) |" for f in health.functions[:10]]
+        lines.append("")
+    worst = [f for f in health.files if f.rank != "A"][:10]
+    if worst:
+        lines += ["| File | Maintainability |", "| --- | ---: |"]
+        lines += [f"| {escape_inline(f.path, 200)} | {f.mi:.1f} ({f.rank}) |" for f in worst]
+        lines.append("")
+    lines += ["</details>", ""]
+    return "\n".join(lines)
+
+
+def _compact_items(report: Report) -> list[ItemResult]:
+    """Items the gate failed on or that changed since the baseline, in checklist order."""
+    gate = report.gate
+    if gate is None:
+        return []
+    wanted = set(gate.items)
+    if gate.baseline is not None:
+        wanted |= {c.item for c in gate.baseline.regressions} | {c.item for c in gate.baseline.improvements}
+    return [i for i in report.items if i.id in wanted]
+
+
+def render_markdown(report: Report, max_chars: int = MAX_CHARS, link_base: str | None = None,
+                    compact: bool = False) -> str:
+    """The summary; never longer than ``max_chars`` (the item list is cut with a note when needed).
+
+    ``link_base`` (http/https) links evidence to the forge; ``compact`` lists only the items that
+    changed since the baseline or failed the gate (for a comment on every push)."""
     s = report.summary
     applicable = s.implemented + s.partial + s.missing
     title = escape_inline(report.checklist.name or "Checklist audit")
@@ -110,16 +151,20 @@ def render_markdown(report: Report, max_chars: int = MAX_CHARS) -> str:
                     f"{t.not_applicable} | {score} |")
     head.append("")
     problems = ordered_problems(report)
-    if problems:
+    if compact:
+        problems = _compact_items(report)
+        head += ([f"### Changed since the baseline or failing the gate ({len(problems)})", ""] if problems
+                 else ["Nothing changed since the baseline and no item fails the gate.", ""])
+    elif problems:
         head += [f"### Missing and partial items ({len(problems)})", ""]
     else:
         head += ["Every applicable item is implemented.", ""]
     out = "\n".join(head) + "\n"
-    footer = ""
+    footer = _health_markdown(report)
     if report.warnings:
-        footer = f"\n_{len(report.warnings)} file(s) were not fully read; see the JSON report._\n"
+        footer += f"\n_{len(report.warnings)} file(s) were not fully read; see the JSON report._\n"
     for n, item in enumerate(problems):
-        block = _item_block(item)
+        block = _item_block(item, link_base)
         left = len(problems) - n
         note = (f"\n_… {left} more missing or partial item(s) not shown: this summary is cut to stay under "
                 f"{max_chars:,} characters. See the full report (HTML or JSON)._\n")

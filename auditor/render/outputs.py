@@ -37,6 +37,8 @@ class RenderOptions:
     root: Path | None = None
     colour: bool = False
     verbose: bool = False
+    compact: bool = False
+    """Markdown: only the items that changed since the baseline or failed the gate."""
 
 
 def render_report(fmt: str, report: Report, options: RenderOptions | None = None) -> str:
@@ -49,7 +51,7 @@ def render_report(fmt: str, report: Report, options: RenderOptions | None = None
     if fmt == "html":
         return render_html(report, link_base=o.link_base)
     if fmt == "markdown":
-        return render_markdown(report)
+        return render_markdown(report, link_base=o.link_base, compact=o.compact)
     if fmt == "sarif":
         return render_sarif(report, descriptions=o.descriptions, root=o.root)
     if fmt == "junit":
@@ -81,8 +83,11 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for fmt in reversed(OUTPUT_OPTIONS):
         func = click.option(f"--output-{fmt}", f"output_{fmt}", type=click.Path(path_type=Path),
                             help=f"Also write the {fmt} report to this file.")(func)
+    func = click.option("--compact", is_flag=True,
+                        help="Markdown: list only the items that changed since the baseline or fail the gate "
+                             "(for a pull-request comment on every push).")(func)
     return click.option("--link-base", metavar="URL",
-                        help="Make evidence links in HTML: URL + path + '#L' + line "
+                        help="Make evidence links in HTML and Markdown: URL + path + '#L' + line "
                              "(e.g. https://github.com/OWNER/REPO/blob/COMMIT).")(func)
 
 

@@ -199,19 +199,14 @@ def load_selected_checklist(checklist: str | None, rules: tuple[str, ...],
                             select: str | None = None, cache_dir: Path | None = None) -> Checklist:
     default_checklist, default_rules = default_paths()
     checklist_path = Path(checklist) if checklist else default_checklist
-    rule_paths: list[Path] = []
-    if rules:
-        for entry in rules:
-            p = Path(entry)
-            if p.is_dir():
-                rule_paths.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
-            elif p.is_file():
-                rule_paths.append(p)
-            else:
-                raise AuditorError(f"{entry}: no such rule file or folder")
-        if not checklist:
-            rule_paths = default_rules + rule_paths
-    else:
-        rule_paths = default_rules
+    rule_paths: list[Path] = list(default_rules)  # --rules adds to the bundled rules, with --checklist too
+    for entry in rules:
+        p = Path(entry)
+        if p.is_dir():
+            rule_paths.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
+        elif p.is_file():
+            rule_paths.append(p)
+        else:
+            raise AuditorError(f"{entry}: no such rule file or folder")
     chosen = [s.strip() for s in select.split(",") if s.strip()] if select else None
     return load_checklist(checklist_path, rule_paths, select=chosen, cache_dir=cache_dir)
