@@ -132,3 +132,52 @@ def test_report_in_chromium(project: Path, tmp_path: Path) -> None:
     shot.unlink(missing_ok=True)
     chromium("--window-size=1280,1000", f"--screenshot={shot}", f"{url}#status={wanted}&section=all")
     assert shot.is_file()
+
+
+GATE_CONFIG = """\
+fail_under: 0.5
+fail_on: ["missing:high"]
+waivers:
+  - item: db.pooling
+    reason: no database yet; pooling lands with the Postgres migration (OPS-118)
+    expires: 2030-06-30
+    owner: team-data
+  - item: docker.multi-stage
+    reason: image size accepted for the pilot
+    expires: 2025-01-31
+"""
+
+
+def test_a_failing_gate_with_waivers_reads_first(tmp_path: Path) -> None:
+    """The verdict is the first thing under the title; severity and text filters work; light and dark."""
+    project = tmp_path / "svc"
+    shutil.copytree(ROOT / "fixtures" / "minimal-service", project)
+    (project / ".auditor.yaml").write_text(GATE_CONFIG, encoding="utf-8")
+    page = tmp_path / "gate.html"
+    result = CliRunner().invoke(main, ["scan", str(project), "--no-cache", "--format", "html", "-o", str(page),
+                                       "--today", "2026-01-01"])
+    assert result.exit_code == 1, result.output
+    url = page.resolve().as_uri()
+    proc = chromium("--virtual-time-budget=3000", "--dump-dom", url)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    assert dom.index('id="gate"') < dom.index('id="score"') < dom.index('id="filters"')
+    assert "Gate failed: 3 reasons" in dom and "waiver for docker.multi-stage expired on 2025-01-31" in dom
+    assert "Waivers: 1 in force, 1 expired" in dom
+    assert '<details class="fix">' in dom and "<details class=\"fix\" open" not in dom  # remediation folded
+
+    high = Dom()
+    proc = chromium("--virtual-time-budget=3000", "--dump-dom", f"{url}#status=all&section=all&severity=high")
+    high.feed(proc.stdout)
+    shown = [s for s, hidden in high.items if not hidden]
+    assert 0 < len(shown) < len(high.items)
+    assert 'data-filter="all/all"' in proc.stdout
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for scheme, value in (("light", "1"), ("dark", "0")):
+        for width in (1400, 400):
+            shot = SHOTS / f"gate-{scheme}-{width}.png"
+            shot.unlink(missing_ok=True)
+            chromium(f"--window-size={width},1000", f"--blink-settings=preferredColorScheme={value}",
+                     f"--screenshot={shot}", url)
+            assert shot.is_file() and shot.stat().st_size > 1000

@@ -53,10 +53,10 @@ def rich_text(text: str) -> str:
     out: list[str] = []
     pos = 0
     for fence in _FENCE.finditer(text):
-        out.append(_inline(text[pos:fence.start()]))
+        out.append(_inline(text[pos:fence.start()].strip("\n")))
         out.append(f'<pre class="code"><code>{escape(clean(fence.group(1)), quote=True)}</code></pre>')
         pos = fence.end()
-    out.append(_inline(text[pos:]))
+    out.append(_inline(text[pos:].strip("\n")))
     return "".join(out).strip()
 
 
