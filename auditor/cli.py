@@ -14,6 +14,7 @@ import click
 
 from auditor import __version__
 from auditor.engine.process import tune_gc
+from auditor.engine.provenance import repository_prefix
 from auditor.engine.scan import ScanOptions, scan
 from auditor.engine.standby import Standby
 from auditor.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, AuditorError, did_you_mean
@@ -133,6 +134,7 @@ def scan_cmd(path: Path, fmt: str, output: Path | None, checklist: str | None, r
     """
     link_base, outputs = pop_output_options(gate)
     compact = bool(gate.pop("compact", False))
+    wants_sarif = fmt == "sarif" or "sarif" in outputs
     req = scan_request(path, checklist, rules, exclude, select, max_file_size, jobs or 0,
                        None if no_cache else (cache_dir or default_cache_dir()), gate)
     bar = ProgressBar()
@@ -143,7 +145,8 @@ def scan_cmd(path: Path, fmt: str, output: Path | None, checklist: str | None, r
     report = run.report
     descriptions = {item.id: item.description for _, item in run.checklist.items()}
     render_options = RenderOptions(link_base=link_base, descriptions=descriptions, root=path,
-                                   colour=output is None and sys.stdout.isatty(), verbose=verbose, compact=compact)
+                                   colour=output is None and sys.stdout.isatty(), verbose=verbose, compact=compact,
+                                   prefix=repository_prefix(path) if wants_sarif else "")
     write_outputs(report, outputs, render_options)
     text = render_report(fmt, report, render_options)
     if output is not None:

@@ -93,3 +93,13 @@ def stamp(report: Report, root: Path, checklist_path: Path | str | None, with_gi
     if checklist_path is not None:
         report.checklist.path = checklist_label(checklist_path, root)
     return report
+
+
+def repository_prefix(root: Path) -> str:
+    """The scanned folder's path inside its git checkout (``services/api/``), or "" at the top or outside git."""
+    out = _git(root, "rev-parse", "--show-prefix")
+    prefix = (out or "").strip()
+    parts = prefix.rstrip("/").split("/")
+    if not prefix or prefix.startswith("/") or any(part in ("", "..") for part in parts):
+        return ""
+    return prefix if prefix.endswith("/") else prefix + "/"

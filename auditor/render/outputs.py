@@ -38,6 +38,8 @@ class RenderOptions:
     colour: bool = False
     verbose: bool = False
     compact: bool = False
+    prefix: str = ""
+    """SARIF: the scanned folder's path in its repository (``services/api/``), put before every path."""
     """Markdown: only the items that changed since the baseline or failed the gate."""
 
 
@@ -53,7 +55,7 @@ def render_report(fmt: str, report: Report, options: RenderOptions | None = None
     if fmt == "markdown":
         return render_markdown(report, link_base=o.link_base, compact=o.compact)
     if fmt == "sarif":
-        return render_sarif(report, descriptions=o.descriptions, root=o.root)
+        return render_sarif(report, descriptions=o.descriptions, root=o.root, prefix=o.prefix)
     if fmt == "junit":
         return render_junit(report)
     if fmt == "checklist":

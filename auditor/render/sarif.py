@@ -1,8 +1,11 @@
 """The SARIF 2.1.0 log for code-scanning tabs: one rule per checklist item, one result per missing or partial item.
 
-A result sits at its item's first evidence, or, for an item with none, at a root file of the
-scanned project (pyproject.toml, setup.py, requirements.txt, README, Dockerfile...), relative to
-``%SRCROOT%``. Waived items keep their result with an external suppression.
+A result sits at its item's first evidence; an item with none sits where its section's evidence
+is (a missing database item at the database code), and only when its section has none at a root
+file of the scanned project (pyproject.toml, setup.py, requirements.txt, README, Dockerfile...).
+URIs are relative to ``%SRCROOT%``, the repository root: when the scanned folder is a subfolder
+of a git checkout, its path in the checkout is put before every path. Waived items keep their
+result with an external suppression.
 """
 
 from __future__ import annotations
@@ -71,7 +74,17 @@ def _invocation(report: Report) -> dict[str, object]:
     }
 
 
-def render_sarif(report: Report, descriptions: dict[str, str] | None = None, root: Path | None = None) -> str:
+def section_anchors(report: Report) -> dict[str, tuple[str, int]]:
+    """Section title -> the first evidence of any of its items (where its missing items belong)."""
+    anchors: dict[str, tuple[str, int]] = {}
+    for item in report.items:
+        if item.evidence and item.section not in anchors:
+            anchors[item.section] = (item.evidence[0].path, max(1, item.evidence[0].line))
+    return anchors
+
+
+def render_sarif(report: Report, descriptions: dict[str, str] | None = None, root: Path | None = None,
+                 prefix: str = "") -> str:
     """The SARIF log as JSON text. ``descriptions`` maps item id to its checklist description (for rule help);
     ``root`` is the scanned folder, used only to pick an existing fallback file."""
     descriptions = descriptions or {}
@@ -94,15 +107,20 @@ def render_sarif(report: Report, descriptions: dict[str, str] | None = None, roo
             "properties": {"section": item.section, "severity": item.severity, "tags": ["checklist", item.section]},
         })
     fallback = fallback_location(report, root)
+    anchors = section_anchors(report)
+    prefix = prefix or ""
     results: list[dict[str, object]] = []
     for item in report.items:
         if item.status not in ("missing", "partial"):
             continue
         if item.evidence:
             ev = item.evidence[0]
-            uri, line = _uri(ev.path), max(1, ev.line)
+            uri, line, anchor = _uri(prefix + ev.path), max(1, ev.line), "evidence"
+        elif item.section in anchors:
+            path, line = anchors[item.section]
+            uri, anchor = _uri(prefix + path), "section"
         else:
-            uri, line = _uri(fallback), 1
+            uri, line, anchor = _uri(prefix + fallback), 1, "project"
         message = clean(item.reason or f"{item.title}: {item.status}")
         if item.remediation.strip():
             message += f" How to fix: {item.remediation.strip()}"
@@ -117,7 +135,8 @@ def render_sarif(report: Report, descriptions: dict[str, str] | None = None, roo
                 "region": {"startLine": line},
             }}],
             "partialFingerprints": {"checklistItem/v1": item.id},
-            "properties": {"status": item.status, "section": item.section, "severity": item.severity},
+            "properties": {"status": item.status, "section": item.section, "severity": item.severity,
+                           "anchor": anchor},
         }
         if item.waiver is not None:
             result["suppressions"] = [{
@@ -139,6 +158,7 @@ def render_sarif(report: Report, descriptions: dict[str, str] | None = None, roo
             }},
             "automationDetails": {"id": "checklist-auditor/"},
             "columnKind": "unicodeCodePoints",
+            "originalUriBaseIds": {SRCROOT: {"description": {"text": "The repository root (the checkout)."}}},
             "results": results,
             "properties": {"score": report.summary.score, "checklist": report.checklist.name},
         }],
