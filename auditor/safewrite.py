@@ -53,14 +53,38 @@ def check_target(path: Path, root: Path | None = None) -> None:
         raise UnsafeWrite(f"{path}: is not a regular file; not written")
 
 
+def _stream(path: Path) -> bool:
+    """``path`` names (through links) a character device or a FIFO: ``/dev/null``, ``/dev/stdout``."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+def _write_stream(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
 def write_atomic(path: Path, data: bytes, root: Path | None = None, make_parents: bool = False,
-                 private: bool = False) -> None:
+                 private: bool = False, streams: bool = False) -> None:
     """Write ``data`` to ``path`` atomically; ``OSError`` (``UnsafeWrite`` for a refusal) on failure.
 
     ``root``: the path came from the scanned repository, so it must stay inside ``root``.
     ``private``: keep the temporary file's owner-only mode (cache entries); otherwise the file
     gets the existing file's mode, or the mode a plain ``open`` would give under the umask.
+    ``streams``: the user named the path, and a character device or FIFO (``-o /dev/stdout``)
+    is written in place: there is no file to replace, and nothing to lose.
     """
+    if streams and root is None and _stream(path):
+        _write_stream(path, data)
+        return
     check_target(path, root)
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,6 +126,7 @@ def write_atomic(path: Path, data: bytes, root: Path | None = None, make_parents
         raise
 
 
-def write_text_atomic(path: Path, text: str, root: Path | None = None, make_parents: bool = False) -> None:
+def write_text_atomic(path: Path, text: str, root: Path | None = None, make_parents: bool = False,
+                      streams: bool = False) -> None:
     """:func:`write_atomic` for UTF-8 text with ``\\n`` line ends."""
-    write_atomic(path, text.encode("utf-8"), root=root, make_parents=make_parents)
+    write_atomic(path, text.encode("utf-8"), root=root, make_parents=make_parents, streams=streams)

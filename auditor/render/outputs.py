@@ -67,7 +67,7 @@ def write_text(path: Path, text: str) -> None:
     """Write one output file atomically, never through a symlink; a failure is a one-line
     AuditorError and leaves any previous file as it was."""
     try:
-        write_text_atomic(path, text, make_parents=True)
+        write_text_atomic(path, text, make_parents=True, streams=True)
     except UnsafeWrite as exc:
         raise AuditorError(str(exc)) from None
     except OSError as exc:

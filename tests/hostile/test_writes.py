@@ -164,3 +164,20 @@ def test_verify_fix_does_not_write_through_a_symlink(tmp_path: Path) -> None:
     assert "symbolic link" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
     assert real.read_text() == before
+
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/stdout"])
+def test_output_to_a_stream_device_is_written(tmp_path: Path, device: str) -> None:
+    root = service(tmp_path)
+    proc = auditor("scan", str(root), "--no-cache", "-j", "1", "--format", "json", "-o", device)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "not written" not in proc.stderr
+    if device == "/dev/stdout":
+        assert '"schema_version"' in proc.stdout
+
+
+def test_a_fifo_in_the_repo_is_not_a_baseline(tmp_path: Path) -> None:
+    root = service(tmp_path, "baseline: pipe.yaml\n")
+    os.mkfifo(root / "pipe.yaml")
+    line = one_line_error(auditor("baseline", str(root), "--no-cache", "-j", "1", "--update"))
+    assert "pipe.yaml" in line
