@@ -18,9 +18,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from auditor.errors import ConfigError, did_you_mean
+from auditor.rules.load import bundled_checklist
 from auditor.rules.schema import ChecklistSpec
 from auditor.safewrite import inside
-from auditor.yamlmarks import Marks, load_yaml_with_marks, where
+from auditor.yamlmarks import Marks, load_yaml_with_marks, read_config_text, where
 
 YAML_NAMES = (".auditor.yaml", ".auditor.yml")
 PYPROJECT = "pyproject.toml"
@@ -113,6 +114,8 @@ class LoadedConfig:
     root: Path = Path(".")
     marks: Marks = field(default_factory=dict)
     toml_text: str | None = None
+    from_repo: bool = False
+    """Found in the scanned tree (so written by whoever wrote the tree), not named by the user."""
 
     def where(self, *key: Any) -> str:
         """``file:line`` of a key (``file`` alone when the line is unknown)."""
@@ -136,6 +139,38 @@ class LoadedConfig:
             raise ConfigError(f"{self.where(*key)}: {'.'.join(str(k) for k in key)}: "
                               f"{value!r} is outside the scanned folder")
         return path
+
+    def input_files(self, key: str, values: list[str], folders: bool = False) -> list[Path]:
+        """The files a setting names (a folder's ``*.yaml`` and ``*.yml`` when ``folders``).
+
+        A config found in the scanned tree may name only regular files inside the tree's root:
+        anything else (an absolute or ``..`` path, a symlink out, a device or FIFO) is a
+        ConfigError that names the setting, never the file's contents. A config the user
+        named with ``--config`` is the user's choice, as a command-line path is.
+        """
+        out: list[Path] = []
+        top = self.root.resolve()
+        for index, value in enumerate(values):
+            at = self.where(key, index) if folders else self.where(key)
+            path = self.resolve(value)
+            try:
+                real = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                raise ConfigError(f"{at}: {key}: {value!r}: no such file"
+                                  + (" or folder" if folders else "")) from None
+            if self.from_repo and not real.is_relative_to(top):
+                raise ConfigError(f"{at}: {key}: {value!r} is outside the scanned root")
+            if folders and real.is_dir():
+                found = sorted(real.glob("*.yaml")) + sorted(real.glob("*.yml"))
+                for child in found:
+                    if self.from_repo and not child.resolve().is_relative_to(top):
+                        raise ConfigError(f"{at}: {key}: {value!r} holds {child.name!r}, outside the scanned root")
+                out += found
+            elif real.is_file():
+                out.append(path)
+            else:
+                raise ConfigError(f"{at}: {key}: {value!r} is not a regular file")
+        return out
 
 
 def _toml_line(text: str, key: tuple[Any, ...]) -> int | None:
@@ -189,20 +224,32 @@ def find_config(root: Path) -> Path | None:
     pyproject = root / PYPROJECT
     if _inside(root, pyproject):
         try:
-            text = pyproject.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return _single(root, found)
+            text = read_config_text(pyproject, str(pyproject))
+        except ConfigError:
+            return _single(root, found)  # the scan reports an unreadable or oversized file as a warning
         try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+            data = _loads_toml(text, str(pyproject))
+        except ConfigError:
             # A broken pyproject that does not mention the auditor is the project's problem,
             # not a config error: the scan reports it as a warning. One that does is ours.
             if "tool.auditor" in text:
-                raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from None
+                raise
             return _single(root, found)
         if isinstance(data.get("tool"), dict) and "auditor" in data["tool"]:
             found.append(pyproject)
     return _single(root, found)
+
+
+def _loads_toml(text: str, name: str) -> dict[str, Any]:
+    """Parsed TOML; ConfigError for invalid or too deeply nested text."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+    except ValueError:  # an integer with more digits than Python converts
+        raise ConfigError(f"{name}: invalid TOML: a number too long to read") from None
+    except RecursionError:
+        raise ConfigError(f"{name}: invalid TOML: nested too deeply") from None
 
 
 def _inside(root: Path, path: Path) -> bool:
@@ -228,13 +275,10 @@ def load_config(root: Path, explicit: Path | None = None) -> LoadedConfig:
     if explicit is not None and not explicit.is_file():
         raise ConfigError(f"{explicit}: config file not found")
     name = _display(path, root)
-    loaded = LoadedConfig(source=name, root=root if explicit is None else path.parent)
+    loaded = LoadedConfig(source=name, root=root if explicit is None else path.parent, from_repo=explicit is None)
     if path.suffix == ".toml":
-        text = path.read_text(encoding="utf-8")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+        text = read_config_text(path, name)
+        data = _loads_toml(text, name)
         loaded.toml_text = text
         tool = data.get("tool")
         raw = tool.get("auditor", {}) if isinstance(tool, dict) else {}
@@ -279,10 +323,13 @@ class ChecklistIds:
 def checklist_ids(checklist_path: Path) -> ChecklistIds:
     """Item and section ids of a checklist file, without loading its rules."""
     try:
-        data = yaml.load(checklist_path.read_text(encoding="utf-8"),
-                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        if bundled_checklist(checklist_path):
+            data = yaml.load(checklist_path.read_text(encoding="utf-8"),
+                             Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        else:  # read within the limits: size, regular file, YAML nodes
+            data, _marks = load_yaml_with_marks(checklist_path)
         spec = ChecklistSpec.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError):
+    except (OSError, yaml.YAMLError, ValidationError, ConfigError):
         return ChecklistIds([], [], {})  # the full load reports the problem with its line
     section_of = {i.id: s.id for s in spec.sections for i in s.items}
     return ChecklistIds(items=list(section_of), sections=[s.id for s in spec.sections], section_of=section_of,

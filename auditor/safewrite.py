@@ -10,6 +10,7 @@ cannot redirect the bytes. Imports only the standard library: the start-up path 
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -130,3 +131,25 @@ def write_text_atomic(path: Path, text: str, root: Path | None = None, make_pare
                       streams: bool = False) -> None:
     """:func:`write_atomic` for UTF-8 text with ``\\n`` line ends."""
     write_atomic(path, text.encode("utf-8"), root=root, make_parents=make_parents, streams=streams)
+
+
+def read_regular(path: Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file; OSError for anything else (a FIFO is never waited on).
+
+    Opened non-blocking, so a file swapped for a FIFO after discovery cannot hang the scan;
+    at most ``max_bytes`` (+1) are read, so a file that grew after discovery cannot exhaust memory.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise OSError(errno.EFBIG, f"{st.st_size} bytes is over the {max_bytes}-byte limit")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+    finally:
+        os.close(fd)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise OSError(errno.EFBIG, f"grew over the {max_bytes}-byte limit while read")
+    return data

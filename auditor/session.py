@@ -127,8 +127,8 @@ def prepare_scan(req: ScanRequest, loader: ChecklistLoader, effective: Effective
     effective = effective or effective_policy(req)
     loaded = effective.loaded
     cfg = loaded.config
-    checklist = req.checklist or (str(loaded.resolve(cfg.checklist)) if cfg.checklist else None)
-    rules = req.rules or tuple(str(loaded.resolve(r)) for r in cfg.rules)
+    checklist = req.checklist or (str(loaded.input_files("checklist", [cfg.checklist])[0]) if cfg.checklist else None)
+    rules = req.rules or tuple(str(p) for p in loaded.input_files("rules", cfg.rules, folders=True))
     ids = checklist_ids(Path(checklist) if checklist else default_paths()[0])
     check_ids(effective.repository, ids)
     if effective.pinned:

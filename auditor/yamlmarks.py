@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from auditor.errors import ConfigError
+from auditor.safewrite import read_regular
 
 Marks = dict[tuple[Any, ...], tuple[int, int]]
 MAX_NODES = 200_000
@@ -49,21 +50,39 @@ def _construct(node: yaml.Node, path: tuple[Any, ...], marks: Marks, budget: lis
         loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
-    except ValueError as exc:  # a timestamp that is no date, e.g. 2030-02-30 or 2025-13-45
+    except ValueError as exc:  # a timestamp that is no date (2030-02-30), an integer too long to convert
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
-        raise ConfigError(f"{filename}:{line}:{col}: {node.value!r} is not a valid date: {exc}") from None
+        if node.tag.endswith(":timestamp"):
+            raise ConfigError(f"{filename}:{line}:{col}: {node.value!r} is not a valid date: {exc}") from None
+        raise ConfigError(f"{filename}:{line}:{col}: invalid YAML: {node.tag.rsplit(':', 1)[-1]} value "
+                          f"that cannot be read") from None
+
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+"""Largest checklist, rule, config or baseline file read (the bundled ones are a few kB each)."""
+
+
+def read_config_text(path: Path, name: str, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The text of a checklist, rule or config file: a regular file (a FIFO or device is never
+    waited on or read), at most ``max_bytes``, UTF-8; ConfigError otherwise."""
+    try:
+        data = read_regular(path, max_bytes)
+    except FileNotFoundError:
+        raise ConfigError(f"{name}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{name}: not a regular file") from None
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name}: not UTF-8 text (byte {exc.start})") from None
 
 
 def load_yaml_with_marks(path: Path, display: str | None = None) -> tuple[Any, Marks]:
     """Parse one YAML document; ConfigError (file:line:col) on any problem."""
     name = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{name}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{name}: cannot read: {exc}") from None
-    return loads_yaml_with_marks(text, name)
+    return loads_yaml_with_marks(read_config_text(path, name), name)
 
 
 def loads_yaml_with_marks(text: str, name: str) -> tuple[Any, Marks]:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+import auditor.rules.load
 from auditor.engine.plan import LeafPlan
 from auditor.errors import ConfigError
+from auditor.matchers.patterns import LinearPattern
 from auditor.rules.load import checklist_fingerprint, default_paths, load_checklist
 from auditor.rules.schema import Checklist
 
@@ -29,7 +31,8 @@ def test_cached_rules_equal_parsed_rules(tmp_path: Path) -> None:
         assert sorted(loaded.rules) == sorted(parsed.rules)
 
 
-def test_a_changed_rule_file_is_parsed_again(tmp_path: Path) -> None:
+def test_a_changed_rule_file_is_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auditor.rules.load, "bundled", lambda path: True)  # copies of the bundled files
     checklist, rules = default_paths()
     copies = []
     for path in rules:
@@ -81,3 +84,16 @@ def test_duplicate_rule_is_reported_with_its_line_from_the_cache_too(tmp_path: P
     for cache in (None, tmp_path / "cache", tmp_path / "cache"):
         with pytest.raises(ConfigError, match=r"twin\.yaml:\d+:\d+: .*defined twice"):
             load_checklist(checklist, [*rules, twin], cache_dir=cache)
+
+
+def test_rule_files_from_outside_the_bundled_set_are_parsed_every_time(tmp_path: Path) -> None:
+    """Their patterns are checked for RE2 and marked on every load; no cache entry stands in for that."""
+    checklist, rules = default_paths()
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("conditions:\n  mine: {python.string: {pattern: '^(a+)+$'}}\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        loaded = load_checklist(checklist, [*rules, extra], cache_dir=cache)
+        params = loaded.conditions["mine"].params
+        assert params is not None and type(params.pattern) is LinearPattern
+    assert len(list((cache / "rules").glob("*.json"))) == len(rules)

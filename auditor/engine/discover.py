@@ -11,6 +11,8 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from auditor.safewrite import read_regular
+
 if TYPE_CHECKING:
     import pathspec
 
@@ -46,28 +48,6 @@ DEFAULT_MAX_FILE_BYTES = 2_000_000
 MAX_FOLDER_DEPTH = 200
 _SPECIAL = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
             (stat.S_ISBLK, "a block device"))
-
-
-def read_regular(path: Path, max_bytes: int | None = None) -> bytes:
-    """The bytes of a regular file; OSError for anything else (a FIFO is never waited on).
-
-    Opened non-blocking, so a file swapped for a FIFO after discovery cannot hang the scan;
-    at most ``max_bytes`` (+1) are read, so a file that grew after discovery cannot exhaust memory.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        if max_bytes is not None and st.st_size > max_bytes:
-            raise OSError(errno.EFBIG, f"{st.st_size} bytes is over the {max_bytes}-byte limit")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
-    finally:
-        os.close(fd)
-    if max_bytes is not None and len(data) > max_bytes:
-        raise OSError(errno.EFBIG, f"grew over the {max_bytes}-byte limit while read")
-    return data
 
 
 @dataclass(frozen=True)

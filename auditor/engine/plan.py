@@ -16,16 +16,18 @@ import hashlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from auditor.engine.results import HEALTH_FACTS, FileResult
+from auditor.engine.results import HEALTH_FACTS, FileResult, health_fact
 from auditor.facts import FileFacts
 from auditor.matchers import MATCHERS, Params
 from auditor.matchers.index import FactIndex, Hit
+from auditor.matchers.patterns import linear
 
 if TYPE_CHECKING:  # workers match leaves without loading the rule model
     from auditor.rules.schema import Checklist, Condition
 
 def _leaf_key(op: str, params: Params) -> str:
-    return f"{op}:{params.model_dump_json()}"
+    """The same leaf from two rule files is matched once, unless one file's patterns use RE2."""
+    return f"{op}:{'linear:' if linear(params) else ''}{params.model_dump_json()}"
 
 
 def _walk(cond: Condition | None, out: dict[str, tuple[str, Params]]) -> None:
@@ -62,6 +64,9 @@ class LeafPlan:
         results = {f.path: FileResult(path=f.path, kind=f.kind, role=f.role, warnings=list(f.warnings),
                                       health=[x for x in f.facts if x["t"] in HEALTH_FACTS])
                    for f in files}
+        for result in results.values():
+            if not all(map(health_fact, result.health)):  # only a damaged cache entry has such facts
+                raise ValueError(f"{result.path}: malformed radon facts")
         for number, (op, params) in enumerate(self.leaves):
             for hit in MATCHERS[op].run(params, index):
                 results[hit.path].hits.setdefault(number, []).append((hit.line, hit.key, hit.scope))

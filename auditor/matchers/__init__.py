@@ -15,6 +15,10 @@ options on every matcher:
 Name patterns are globs over fully qualified names (``sqlalchemy.create_engine``,
 ``*.dispose``). Value patterns are regular expressions searched in the value's text
 (a list or dict matches when any element, key or value matches).
+
+Patterns in rule files other than the bundled ones (a project's own, or ``--rules``) are
+matched by RE2, in time linear in the text, so no pattern can make a scan hang on a file:
+RE2 has no look-arounds or back-references, and a pattern that uses them is a config error.
 """
 
 from __future__ import annotations

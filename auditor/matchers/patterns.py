@@ -1,35 +1,126 @@
 """Pattern machinery shared by the matchers: regexes compiled once, segment globs over paths and
-dotted names, fnmatch glob sets tested as set and prefix/suffix lookups, and value texts."""
+dotted names, fnmatch glob sets tested as set and prefix/suffix lookups, and value texts.
+
+Patterns in rule files other than the bundled ones (a project's own, or ``--rules``) are
+matched by RE2, in time linear in the text, so no pattern can make a scan hang on a file:
+RE2 has no look-arounds or back-references, and a pattern that uses them is a config error.
+"""
 
 from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, ValidationInfo
+
+
+class LinearPattern(str):
+    """A regular expression from a rule file outside the bundled set (the scanned repository's
+    or the user's). It is matched by RE2, whose time is linear in the text, so no pattern can
+    make a scan hang; RE2 has no look-arounds or back-references, and such a pattern is refused
+    when its file is loaded. Bundled patterns are plain ``str`` and use :mod:`re`."""
+
+    __slots__ = ()
+
+
+class _Linear:
+    """An RE2 pattern with the ``re.Pattern`` methods the matchers use. Text with lone
+    surrogates (undecodable bytes kept by ``surrogateescape``) is matched with each replaced by
+    ``?``, which keeps every offset."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        import re2  # here: only rule files from outside the bundled set and many-wildcard globs load it
+
+        inline = "".join(c for f, c in ((re.I, "i"), (re.M, "m"), (re.S, "s")) if flags & f)
+        options = re2.Options()
+        options.log_errors = False  # a refused pattern is our one-line error, not RE2's log
+        self.pattern = pattern
+        self._regex = re2.compile(f"(?{inline}){pattern}" if inline else pattern, options)
+
+    @staticmethod
+    def _text(text: str) -> str:
+        if text.isascii():
+            return text
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "replace").decode("utf-8")
+        return text
+
+    def search(self, text: str) -> Any:
+        return self._regex.search(self._text(text))
+
+    def match(self, text: str) -> Any:
+        return self._regex.match(self._text(text))
+
+    def fullmatch(self, text: str) -> Any:
+        return self._regex.fullmatch(self._text(text))
+
+    def finditer(self, text: str) -> Iterator[Any]:
+        return self._regex.finditer(self._text(text))
 
 
 @lru_cache(maxsize=4096)
-def compiled_regex(pattern: str) -> re.Pattern[str]:
-    """Compiled once per process: rule loading compiles each pattern to check it, matchers reuse it
-    (and worker processes forked after loading inherit it)."""
+def _re_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
 @lru_cache(maxsize=1024)
-def flagged_regex(pattern: str, flags: int) -> re.Pattern[str]:
+def _linear_regex(pattern: str, flags: int) -> _Linear:
+    return _Linear(pattern, flags)
+
+
+@lru_cache(maxsize=1024)
+def _re_flagged_regex(pattern: str, flags: int) -> re.Pattern[str]:
     return re.compile(pattern, flags)
 
 
-def _check_regex(value: str) -> str:
+def compiled_regex(pattern: str) -> re.Pattern[str]:
+    """Compiled once per process: rule loading compiles each pattern to check it, matchers reuse it
+    (and worker processes forked after loading inherit it). A :class:`LinearPattern` gets RE2."""
+    if type(pattern) is LinearPattern:
+        return cast("re.Pattern[str]", _linear_regex(str(pattern), 0))
+    return _re_regex(pattern)
+
+
+def flagged_regex(pattern: str, flags: int) -> re.Pattern[str]:
+    if type(pattern) is LinearPattern:
+        return cast("re.Pattern[str]", _linear_regex(str(pattern), flags))
+    return _re_flagged_regex(pattern, flags)
+
+
+LINEAR_CONTEXT = "linear_patterns"
+"""Validation context key: when true, every regex field becomes a :class:`LinearPattern`."""
+
+
+def _check_regex(value: str, info: ValidationInfo) -> str:
+    if info.context and info.context.get(LINEAR_CONTEXT):
+        try:
+            _linear_regex(value, 0)
+        except Exception as exc:  # re2.error; the module is imported on first use
+            detail = str(exc).strip("b'\"")
+            raise ValueError(f"regular expression {value!r} is not supported in rule files outside the bundled "
+                             f"set, which are matched in linear time (RE2: {detail}; no look-arounds or "
+                             "back-references)") from None
+        return LinearPattern(value)
     try:
-        compiled_regex(value)
+        _re_regex(value)
     except re.error as exc:
         raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
     return value
+
+
+def linear(params: Any) -> bool:
+    """Whether a matcher's parameters hold a pattern matched by RE2 (see :class:`LinearPattern`)."""
+    for value in params.__dict__.values():
+        if type(value) is LinearPattern:
+            return True
+        if isinstance(value, dict) and any(type(v) is LinearPattern for v in value.values()):
+            return True
+    return False
 
 
 Regex = Annotated[str, AfterValidator(_check_regex)]
@@ -64,6 +155,10 @@ def _glob_re(pattern: str, separators: str = "./") -> re.Pattern[str]:
         else:
             out.append(re.escape(c))
         i += 1
+    if sum(part.endswith("*") for part in out) > 1:
+        # two wildcards or more: a backtracking engine can take time exponential in the name
+        # (``*a*a*a*a*a*a*a*a*a*a*a*a*y`` on a long path that almost matches took minutes); RE2 is linear
+        return cast("re.Pattern[str]", _linear_regex("".join(out) + r"\z", 0))
     return re.compile("".join(out) + r"\Z")
 
 

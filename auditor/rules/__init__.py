@@ -10,5 +10,5 @@ A checklist (``checklist.yaml``) lists sections and items; each item names a rul
 - ``{ref: name}`` - a named condition from any loaded rule file;
 - ``{MATCHER: {params}}`` - a leaf matcher from ``auditor.matchers.MATCHERS``.
 
-Nothing in these files is evaluated as code.
+Nothing in these files is evaluated as code. Conditions and refs nest at most ``MAX_CONDITION_DEPTH`` deep.
 """

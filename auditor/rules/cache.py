@@ -93,7 +93,7 @@ class RuleFileCache:
                 if cond is None:
                     return None
                 conditions[name] = cond
-        except (KeyError, TypeError, ValueError, AttributeError, ValidationError):
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError, ValidationError):
             return None
         return rules, conditions
 

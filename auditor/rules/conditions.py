@@ -8,7 +8,8 @@ from pydantic import ValidationError
 
 from auditor.errors import ConfigError, did_you_mean
 from auditor.matchers import MATCHERS
-from auditor.rules.schema import COMBINATORS, Condition, Outcome
+from auditor.matchers.patterns import LINEAR_CONTEXT
+from auditor.rules.schema import COMBINATORS, MAX_CONDITION_DEPTH, Condition, Outcome
 from auditor.yamlmarks import Marks, where
 
 
@@ -22,8 +23,12 @@ def validation_message(exc: ValidationError, name: str, marks: Marks, prefix: tu
     return f"{where(name, marks, (*prefix, *loc))}: {loc_text}: {msg}"
 
 
-def parse_condition(data: Any, name: str, marks: Marks, path: tuple[Any, ...]) -> Condition:
+def parse_condition(data: Any, name: str, marks: Marks, path: tuple[Any, ...], linear: bool = False) -> Condition:
+    """A condition tree; ``linear``: its regular expressions are matched by RE2 (a file from outside
+    the bundled set, see :class:`auditor.matchers.patterns.LinearPattern`)."""
     loc = where(name, marks, path)
+    if len(path) > 2 * MAX_CONDITION_DEPTH + 4:  # (op, index) per level, below the rule's own keys
+        raise ConfigError(f"{loc}: conditions nested more than {MAX_CONDITION_DEPTH} deep")
     if not isinstance(data, dict):
         raise ConfigError(f"{loc}: a condition must be a mapping with one of any/all/not/ref or a matcher")
     keys = [k for k in data if k != "within"]
@@ -39,10 +44,10 @@ def parse_condition(data: Any, name: str, marks: Marks, path: tuple[Any, ...]) -
     if op in ("any", "all"):
         if not isinstance(value, list) or not value:
             raise ConfigError(f"{where(name, marks, (*path, op))}: {op} takes a non-empty list of conditions")
-        children = [parse_condition(c, name, marks, (*path, op, i)) for i, c in enumerate(value)]
+        children = [parse_condition(c, name, marks, (*path, op, i), linear) for i, c in enumerate(value)]
         return Condition(op=op, children=children, within=within)
     if op == "not":
-        return Condition(op="not", children=[parse_condition(value, name, marks, (*path, "not"))])
+        return Condition(op="not", children=[parse_condition(value, name, marks, (*path, "not"), linear)])
     if op == "ref":
         if not isinstance(value, str):
             raise ConfigError(f"{where(name, marks, (*path, 'ref'))}: ref takes a condition name")
@@ -52,18 +57,18 @@ def parse_condition(data: Any, name: str, marks: Marks, path: tuple[Any, ...]) -
         raise ConfigError(f"{where(name, marks, (*path, op))}: unknown matcher {op!r}{hint}")
     model = MATCHERS[op].params
     try:
-        params = model.model_validate(value or {})
+        params = model.model_validate(value or {}, context={LINEAR_CONTEXT: True} if linear else None)
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, name, marks, (*path, op))) from None
     return Condition(op=op, params=params)
 
 
 def parse_outcome(outcome: Outcome | None, name: str, marks: Marks, path: tuple[Any, ...],
-                   required: bool) -> Condition | None:
+                  required: bool, linear: bool = False) -> Condition | None:
     if outcome is None:
         return None
     if outcome.when is None:
         if required:
             raise ConfigError(f"{where(name, marks, path)}: 'when' is required here")
         return None
-    return parse_condition(outcome.when, name, marks, (*path, "when"))
+    return parse_condition(outcome.when, name, marks, (*path, "when"), linear)

@@ -66,12 +66,14 @@ class Evaluator:
         if cond.op == "any":
             hits: list[Hit] = []
             holds = False
+            parts = 0
             for child in cond.children:
                 ok, child_hits = self.run(child)
                 if ok:
                     holds = True
+                    parts += bool(child_hits)
                     hits.extend(child_hits)
-            return holds, hits
+            return holds, _unique(hits) if parts > 1 else hits
         if cond.op == "all":
             if cond.within == "repo":
                 hits = []
@@ -80,7 +82,7 @@ class Evaluator:
                     if not ok:
                         return False, []
                     hits.extend(child_hits)
-                return True, hits
+                return True, _unique(hits) if len(cond.children) > 1 else hits
             return self._all_within(cond)
         assert cond.params is not None
         leaf = self._leaves.setdefault(id(cond), len(self._leaves))
@@ -114,7 +116,13 @@ class Evaluator:
         if not groups:
             return False, []
         out = [h for hits in positive_hits for h in hits if group(h) in groups]
-        return True, out
+        return True, _unique(out) if len(positive_hits) > 1 else out
+
+
+def _unique(hits: list[Hit]) -> list[Hit]:
+    """Hits in first-seen order, each once: a condition reached along two paths (two refs to
+    one shared condition) cites its hits once, so evidence never grows with the paths to it."""
+    return list(dict.fromkeys(hits))
 
 
 # The group a hit falls in for all-within: its file, its (file, scope) or its (file, line).

@@ -9,15 +9,44 @@ from pydantic import ValidationError
 
 from auditor.errors import AuditorError, ConfigError, did_you_mean
 from auditor.rules.conditions import parse_condition, parse_outcome, validation_message
-from auditor.rules.schema import Checklist, ChecklistSpec, Condition, Rule, RuleFile
+from auditor.rules.schema import (
+    MAX_CONDITION_DEPTH,
+    MAX_CONDITION_NODES,
+    Checklist,
+    ChecklistSpec,
+    Condition,
+    Rule,
+    RuleFile,
+)
 from auditor.yamlmarks import Marks, load_yaml_with_marks, where
+
+
+def bundled(path: Path) -> bool:
+    """Whether a rule file is one of the bundled set (its patterns use :mod:`re`; any other
+    file's are matched in linear time, see :class:`auditor.matchers.patterns.LinearPattern`)."""
+    from auditor.resources import data_dir
+
+    try:
+        return path.resolve().parent == (data_dir() / "rules").resolve()
+    except OSError:
+        return False
+
+
+def bundled_checklist(path: Path) -> bool:
+    """Whether a checklist file is the bundled one."""
+    from auditor.resources import data_dir
+
+    try:
+        return path.resolve() == (data_dir() / "checklist.yaml").resolve()
+    except OSError:
+        return False
 
 
 def load_rule_files(
     paths: list[Path], display_root: Path | None = None, cache_dir: Path | None = None,
 ) -> tuple[dict[str, Rule], dict[str, Condition]]:
-    """Parse rule files; with ``cache_dir``, files unchanged since they were last parsed are
-    rebuilt from the cache (see :mod:`auditor.rules.cache`). Errors are the same either way."""
+    """Parse rule files; with ``cache_dir``, bundled files unchanged since they were last parsed
+    are rebuilt from the cache (see :mod:`auditor.rules.cache`). Errors are the same either way."""
     if cache_dir is None:
         return _load_rule_files(paths, display_root)
     from auditor.rules.cache import RuleFileCache
@@ -27,16 +56,19 @@ def load_rule_files(
     conditions: dict[str, Condition] = {}
     for path in paths:
         name = _display(path, display_root)
-        try:
-            key = store.key(path.read_bytes(), name)
-        except OSError:
-            return _load_rule_files(paths, display_root)  # reports the unreadable file
-        cached = store.get(key)
-        if cached is None:
-            file_rules, file_conditions = _load_rule_files([path], display_root)
-            store.put(key, list(file_rules.values()), file_conditions)
-            cached = list(file_rules.values()), file_conditions
-        file_rule_list, file_conditions = cached
+        if not bundled(path):  # parsed afresh: its patterns are checked and marked for RE2 every time
+            file_rule_list, file_conditions = _parse_rule_file(path, name, {}, {})
+        else:
+            try:
+                key = store.key(path.read_bytes(), name)
+            except OSError:
+                return _load_rule_files(paths, display_root)  # reports the unreadable file
+            cached = store.get(key)
+            if cached is None:
+                file_rules, file_conditions = _load_rule_files([path], display_root)
+                store.put(key, list(file_rules.values()), file_conditions)
+                cached = list(file_rules.values()), file_conditions
+            file_rule_list, file_conditions = cached
         if any(r.id in rules for r in file_rule_list) or any(c in conditions for c in file_conditions):
             return _load_rule_files(paths, display_root)  # reports the duplicate with its line
         rules.update((r.id, r) for r in file_rule_list)
@@ -50,31 +82,42 @@ def _load_rule_files(
     rules: dict[str, Rule] = {}
     conditions: dict[str, Condition] = {}
     for path in paths:
-        name = _display(path, display_root)
-        data, marks = load_yaml_with_marks(path, name)
-        if data is None:
-            continue
-        try:
-            spec = RuleFile.model_validate(data)
-        except ValidationError as exc:
-            raise ConfigError(validation_message(exc, name, marks, ())) from None
-        for cname, cdata in spec.conditions.items():
-            if cname in conditions:
-                raise ConfigError(f"{where(name, marks, ('conditions', cname))}: condition {cname!r} defined twice")
-            conditions[cname] = parse_condition(cdata, name, marks, ("conditions", cname))
-        for rid, rspec in spec.rules.items():
-            if rid in rules:
-                raise ConfigError(f"{where(name, marks, ('rules', rid))}: rule {rid!r} defined twice "
-                                  f"(first in {rules[rid].source})")
-            base = ("rules", rid)
-            implemented = parse_outcome(rspec.implemented, name, marks, (*base, "implemented"), True)
-            assert implemented is not None
-            rules[rid] = Rule(
-                id=rid, spec=rspec, source=name, implemented=implemented,
-                partial=parse_outcome(rspec.partial, name, marks, (*base, "partial"), True),
-                applies_when=parse_outcome(rspec.applies_when, name, marks, (*base, "applies_when"), True),
-            )
+        _parse_rule_file(path, _display(path, display_root), rules, conditions)
     return rules, conditions
+
+
+def _parse_rule_file(path: Path, name: str, rules: dict[str, Rule],
+                     conditions: dict[str, Condition]) -> tuple[list[Rule], dict[str, Condition]]:
+    """Add one file's rules and conditions to ``rules`` and ``conditions``; returns the file's own."""
+    data, marks = load_yaml_with_marks(path, name)
+    if data is None:
+        return [], {}
+    linear = not bundled(path)
+    try:
+        spec = RuleFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(validation_message(exc, name, marks, ())) from None
+    own_rules: list[Rule] = []
+    own_conditions: dict[str, Condition] = {}
+    for cname, cdata in spec.conditions.items():
+        if cname in conditions:
+            raise ConfigError(f"{where(name, marks, ('conditions', cname))}: condition {cname!r} defined twice")
+        conditions[cname] = own_conditions[cname] = parse_condition(cdata, name, marks, ("conditions", cname),
+                                                                    linear)
+    for rid, rspec in spec.rules.items():
+        if rid in rules:
+            raise ConfigError(f"{where(name, marks, ('rules', rid))}: rule {rid!r} defined twice "
+                              f"(first in {rules[rid].source})")
+        base = ("rules", rid)
+        implemented = parse_outcome(rspec.implemented, name, marks, (*base, "implemented"), True, linear)
+        assert implemented is not None
+        rules[rid] = Rule(
+            id=rid, spec=rspec, source=name, implemented=implemented,
+            partial=parse_outcome(rspec.partial, name, marks, (*base, "partial"), True, linear),
+            applies_when=parse_outcome(rspec.applies_when, name, marks, (*base, "applies_when"), True, linear),
+        )
+        own_rules.append(rules[rid])
+    return own_rules, own_conditions
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -86,18 +129,63 @@ def _display(path: Path, root: Path | None) -> str:
     return str(path)
 
 
-def _check_refs(cond: Condition, conditions: dict[str, Condition], where_text: str,
-                stack: tuple[str, ...] = ()) -> None:
-    if cond.op == "ref":
-        assert cond.ref is not None
-        if cond.ref not in conditions:
-            hint = did_you_mean(cond.ref, list(conditions))
-            raise ConfigError(f"{where_text}: unknown condition {cond.ref!r}{hint}")
-        if cond.ref in stack:
-            raise ConfigError(f"{where_text}: condition {cond.ref!r} refers to itself")
-        _check_refs(conditions[cond.ref], conditions, where_text, (*stack, cond.ref))
-    for child in cond.children:
-        _check_refs(child, conditions, where_text, stack)
+def _tree(cond: Condition) -> tuple[list[tuple[str, int]], int, int]:
+    """A condition tree's refs with the depth each sits at, its node count and its depth."""
+    refs: list[tuple[str, int]] = []
+    count = depth = 0
+    stack = [(cond, 1)]
+    while stack:
+        node, level = stack.pop()
+        count += 1
+        depth = max(depth, level)
+        if node.op == "ref":
+            assert node.ref is not None
+            refs.append((node.ref, level))
+        stack.extend((child, level + 1) for child in node.children)
+    return refs, count, depth
+
+
+def check_conditions(rules: dict[str, Rule], conditions: dict[str, Condition]) -> None:
+    """Every ref names a condition, none refers to itself, and no condition is too deep or too
+    big to evaluate: ConfigError otherwise. Each named condition is visited once, without
+    recursion, so shared conditions and long chains cost time linear in the rules' size."""
+    trees = {name: _tree(cond) for name, cond in conditions.items()}
+    roots = [(f"{rule.source}: rule {rule.id!r}", _tree(cond)) for rule in rules.values()
+             for cond in (rule.implemented, rule.partial, rule.applies_when) if cond is not None]
+    total = sum(t[1] for t in trees.values()) + sum(t[1] for _, t in roots)
+    if total > MAX_CONDITION_NODES:
+        raise ConfigError(f"rules: {total} condition nodes, more than the limit of {MAX_CONDITION_NODES}")
+    for where_text, (refs, _, _) in [*((f"condition {n!r}", t) for n, t in trees.items()), *roots]:
+        for ref, _level in refs:
+            if ref not in conditions:
+                raise ConfigError(f"{where_text}: unknown condition {ref!r}{did_you_mean(ref, list(conditions))}")
+    height: dict[str, int] = {}  # nodes on the longest path down from a named condition
+    for start in trees:
+        if start in height:
+            continue
+        path = [start]
+        pending = [iter(trees[start][0])]
+        while pending:
+            step = next(pending[-1], None)
+            if step is None:
+                name = path.pop()
+                pending.pop()
+                refs, _, depth = trees[name]
+                height[name] = max([depth, *(level + height[ref] for ref, level in refs)])
+                if height[name] > MAX_CONDITION_DEPTH:
+                    raise ConfigError(f"condition {name!r}: conditions and refs nested more than "
+                                      f"{MAX_CONDITION_DEPTH} deep")
+                continue
+            ref = step[0]
+            if ref in path:
+                cycle = " -> ".join([*path[path.index(ref):], ref])
+                raise ConfigError(f"condition {ref!r} refers to itself ({cycle})")
+            if ref not in height:
+                path.append(ref)
+                pending.append(iter(trees[ref][0]))
+    for where_text, (refs, _, depth) in roots:
+        if max([depth, *(level + height[ref] for ref, level in refs)]) > MAX_CONDITION_DEPTH:
+            raise ConfigError(f"{where_text}: conditions and refs nested more than {MAX_CONDITION_DEPTH} deep")
 
 
 def load_checklist(checklist_path: Path, rule_paths: list[Path], display_root: Path | None = None,
@@ -141,12 +229,7 @@ def load_checklist(checklist_path: Path, rule_paths: list[Path], display_root: P
                 hint = did_you_mean(item.rule, list(rules))
                 rloc = where(name, marks, ("sections", si, "items", ii, "rule"))
                 raise ConfigError(f"{rloc}: item {item.id!r} names unknown rule {item.rule!r}{hint}")
-    for rule in rules.values():
-        for cond in (rule.implemented, rule.partial, rule.applies_when):
-            if cond is not None:
-                _check_refs(cond, conditions, f"{rule.source}: rule {rule.id!r}")
-    for cname, cond in conditions.items():
-        _check_refs(cond, conditions, f"condition {cname!r}", (cname,))
+    check_conditions(rules, conditions)
     return Checklist(spec=spec, path=name, rules=rules, conditions=conditions)
 
 
@@ -204,8 +287,8 @@ def load_selected_checklist(checklist: str | None, rules: tuple[str, ...],
         p = Path(entry)
         if p.is_dir():
             rule_paths.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
-        elif p.is_file():
-            rule_paths.append(p)
+        elif p.exists():
+            rule_paths.append(p)  # read as a regular file within the size limit, or refused
         else:
             raise AuditorError(f"{entry}: no such rule file or folder")
     chosen = [s.strip() for s in select.split(",") if s.strip()] if select else None

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from auditor.matchers import Params
 
 COMBINATORS = ("any", "all", "not", "ref")
+MAX_CONDITION_DEPTH = 200
+"""Nodes on the longest path through a condition, refs followed: evaluation recurses that deep."""
+MAX_CONDITION_NODES = 200_000
+"""Condition nodes over all loaded rule files (each named condition counted once)."""
 
 
 @dataclass
