@@ -26,3 +26,7 @@ def did_you_mean(value: object, choices: Iterable[str]) -> str:
 
     close = difflib.get_close_matches(str(value), list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: the scan stops and its worker processes with it."""

@@ -75,12 +75,16 @@ def start() -> Standby | None:
         fds += (from_parent, to_child)
         from_child, to_parent = os.pipe()
         fds += (from_child, to_parent)
+        parent = os.getpid()
         pid = os.fork()
     except OSError:  # no processes or descriptors to spare: the scan extracts in this process
         for fd in fds:
             os.close(fd)
         return None
     if pid == 0:  # pragma: no cover - the child; measured through the parent's results
+        from auditor.engine.process import die_with_parent
+
+        die_with_parent(parent)
         os.close(to_child)
         os.close(from_child)
         _serve(os.fdopen(from_parent, "rb"), os.fdopen(to_parent, "wb"))
@@ -189,7 +193,7 @@ def _serve(tasks: IO[bytes], results: IO[bytes]) -> None:  # pragma: no cover - 
         from auditor.engine.process import tune_gc, worker_init
         from auditor.engine.tasks import warm_up
 
-        worker_init()
+        worker_init()  # dies with its parent already (see start)
         warm_up()
         tune_gc()
         while True:

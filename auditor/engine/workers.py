@@ -9,7 +9,9 @@ it and every other file still gets its result.
 
 from __future__ import annotations
 
+import os
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -21,6 +23,33 @@ if TYPE_CHECKING:  # imported when a pool is made: a scan served by the cache ma
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+_LIVE: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
+"""Every process pool this process has started and not yet shut down."""
+
+
+def _executor(workers: int) -> ProcessPoolExecutor:
+    """A process pool whose workers die with this process (see :mod:`auditor.lifeline`)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    executor = ProcessPoolExecutor(max_workers=workers, initializer=worker_init, initargs=(os.getpid(),))
+    _LIVE.add(executor)
+    return executor
+
+
+def stop_all() -> None:
+    """Kill the workers of every pool this process started, at once (Ctrl-C, SIGTERM, an error
+    that ends the scan): their work is discarded, and nothing waits for a slow file."""
+    for executor in list(_LIVE):
+        processes = getattr(executor, "_processes", None) or {}
+        for process in list(processes.values()):
+            try:
+                process.kill()
+            except (OSError, ValueError, AttributeError):
+                pass  # already gone
+        executor.shutdown(wait=False, cancel_futures=True)
+        _LIVE.discard(executor)
 
 
 class TaskPool(Protocol):
@@ -35,10 +64,8 @@ class WorkerPool:
     """A process pool whose workers start (and import the extractors) as soon as it is made."""
 
     def __init__(self, workers: int) -> None:
-        from concurrent.futures import ProcessPoolExecutor
-
         self.workers = workers
-        self.executor = ProcessPoolExecutor(max_workers=workers, initializer=worker_init)
+        self.executor = _executor(workers)
         for _ in range(workers):
             self.executor.submit(warm_up)
 
@@ -51,14 +78,13 @@ class WorkerPool:
 
 def isolated(tasks: list[T], fn: Callable[[T], R], crashed: Callable[[T, float], R]) -> Iterator[R]:
     """One task at a time in a one-worker pool; a task whose worker dies gets ``crashed(task, seconds)``."""
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     pool: ProcessPoolExecutor | None = None
     try:
         for task in tasks:
             if pool is None:
-                pool = ProcessPoolExecutor(max_workers=1, initializer=worker_init)
+                pool = _executor(1)
             start = time.monotonic()
             try:
                 yield pool.submit(fn, task).result()
