@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from auditor.safewrite import write_atomic
+from auditor.safewrite import read_regular, write_atomic
 
 CACHE_FORMAT = 1
 
@@ -37,8 +37,8 @@ def read_entry(path: Path, key: str) -> dict[str, Any] | None:
     """A cache entry written by :func:`write_entry`, or None when it is missing, not JSON, of
     another cache format or filed under another key. The caller checks the rest of its shape."""
     try:
-        entry = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        entry = json.loads(read_regular(path))  # a FIFO or device planted in the cache is never waited on
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deeply
         return None
     if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT or entry.get("key") != key:
         return None

@@ -46,8 +46,7 @@ class FileResult:
         if not (isinstance(kind, str) and isinstance(warnings, list) and all(isinstance(w, str) for w in warnings)
                 and isinstance(health, list) and isinstance(hits, dict)):
             return None
-        if not all(isinstance(f, dict) and f.get("t") in HEALTH_FACTS and isinstance(f.get("line"), int)
-                   for f in health):
+        if not all(health_fact(f) for f in health):
             return None
         parsed: dict[int, list[Row]] = {}
         for leaf, rows in hits.items():
@@ -59,3 +58,12 @@ class FileResult:
                 return None
             parsed[int(leaf)] = out
         return cls(path=path, kind=kind, role=role, warnings=warnings, health=health, hits=parsed)
+
+
+def health_fact(fact: Any) -> bool:
+    """A radon fact as :mod:`auditor.facts.radon` writes it (what the code health section reads)."""
+    if not isinstance(fact, dict) or type(fact.get("line")) is not int or not isinstance(fact.get("rank"), str):
+        return False
+    if fact.get("t") == "radon_cc":
+        return isinstance(fact.get("name"), str) and type(fact.get("cc")) is int
+    return fact.get("t") == "radon_mi" and type(fact.get("mi")) in (int, float)

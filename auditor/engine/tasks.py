@@ -162,13 +162,13 @@ _WORKER_SETUP: dict[str, MatchSetup] = {}
 
 
 def facts_batch(batch: list[BatchJob], cache_dir: Path | None, max_nodes: int, timeout: float,
-                hard: bool = False) -> list[FileFacts]:
-    """Facts for each file: from the fact cache, else extracted within the time limit (and
-    cached, unless the result depends on the machine)."""
+                hard: bool = False, reuse: bool = True) -> list[FileFacts]:
+    """Facts for each file: from the fact cache (unless not ``reuse``), else extracted within
+    the time limit (and cached, unless the result depends on the machine)."""
     facts_cache = FactCache(cache_dir) if cache_dir is not None else None
     files: list[FileFacts] = []
     for source, data, fact_key, _ in batch:
-        entry = facts_cache.get(fact_key) if facts_cache is not None else None
+        entry = facts_cache.get(fact_key) if facts_cache is not None and reuse else None
         if entry is not None:
             files.append(with_text(FileFacts(path=source.path, kind=entry["kind"], role=source.role,
                                               facts=entry["facts"], warnings=entry["warnings"]), data))
@@ -180,9 +180,24 @@ def facts_batch(batch: list[BatchJob], cache_dir: Path | None, max_nodes: int, t
     return files
 
 
-def match_facts(batch: list[BatchJob], files: list[FileFacts], setup: MatchSetup) -> list[FileResult]:
-    """Every leaf over a batch's facts; results that do not depend on the machine are cached."""
-    results = setup.plan.match(files)
+CACHE_DAMAGE = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+"""What a fact cache entry of the right shape but wrong content raises when it is matched."""
+
+
+def match_facts(batch: list[BatchJob], files: list[FileFacts], setup: MatchSetup,
+                hard: bool = False) -> list[FileResult]:
+    """Every leaf over a batch's facts; results that do not depend on the machine are cached.
+
+    Facts read from the cache passed a shape check only: if matching them fails, the batch is
+    extracted afresh (its cache entries rewritten) and matched again, so a damaged or forged
+    entry costs time, never the scan."""
+    try:
+        results = setup.plan.match(files)
+    except CACHE_DAMAGE:
+        if setup.cache_dir is None:
+            raise
+        files = facts_batch(batch, setup.cache_dir, setup.max_nodes, setup.timeout, hard, reuse=False)
+        results = setup.plan.match(files)
     if setup.cache_dir is not None:
         results_cache = ResultCache(setup.cache_dir)
         for (_, _, _, result_key), ff, result in zip(batch, files, results, strict=True):
@@ -193,7 +208,8 @@ def match_facts(batch: list[BatchJob], files: list[FileFacts], setup: MatchSetup
 
 def match_batch(batch: list[BatchJob], setup: MatchSetup, hard: bool = False) -> list[FileResult]:
     """Facts for each file (:func:`facts_batch`), then every leaf over the batch."""
-    return match_facts(batch, facts_batch(batch, setup.cache_dir, setup.max_nodes, setup.timeout, hard), setup)
+    return match_facts(batch, facts_batch(batch, setup.cache_dir, setup.max_nodes, setup.timeout, hard), setup,
+                       hard)
 
 
 FactsTask = tuple[Path | None, int, float, list[BatchJob]]
