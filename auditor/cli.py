@@ -6,8 +6,10 @@ Exit codes: 0 passed, 1 gate failed, 2 usage or config error, 3 internal error.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -17,10 +19,12 @@ from auditor.engine.process import tune_gc
 from auditor.engine.provenance import repository_prefix
 from auditor.engine.scan import ScanOptions, scan
 from auditor.engine.standby import Standby
-from auditor.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, AuditorError, did_you_mean
+from auditor.engine.workers import stop_all
+from auditor.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, AuditorError, Terminated, did_you_mean
 from auditor.fleet.cli import fleet
 from auditor.gatecli import baseline_cmd, finish, gate_options, scan_request
 from auditor.model import Report
+from auditor.render.common import clean, clean_line
 from auditor.render.outputs import (
     FORMAT_NAMES,
     RenderOptions,
@@ -67,15 +71,17 @@ class AuditorGroup(click.Group):
             silence_stdout()
             sys.exit(0)
         except AuditorError as exc:
-            click.echo(f"auditor: error: {exc}", err=True)
+            click.echo(f"auditor: error: {clean_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except KeyboardInterrupt:
-            click.echo("auditor: interrupted", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            stop_all()
+            terminated = isinstance(exc, Terminated)
+            click.echo("auditor: terminated" if terminated else "auditor: interrupted", err=True)
+            sys.exit(128 + (signal.SIGTERM if terminated else signal.SIGINT))
         except Exception as exc:
-            click.echo(f"auditor: internal error: {type(exc).__name__}: {exc} "
+            click.echo(f"auditor: internal error: {type(exc).__name__}: {clean_line(str(exc), 500)} "
                        "(please report it with the command you ran)", err=True)
             sys.exit(EXIT_INTERNAL)
 
@@ -89,9 +95,14 @@ def main() -> None:
 def run(standby: Standby | None = None) -> None:
     """:func:`main` in a process of its own, with the GC tuned for it (the ``auditor`` command
     enters through :func:`auditor.launch.run`, which may fork a ``standby`` worker first and
-    hands it here, for the scan to use)."""
+    hands it here, for the scan to use). SIGTERM stops a scan as Ctrl-C does."""
     tune_gc()
+    signal.signal(signal.SIGTERM, _terminate)
     main(obj=standby)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 def _standby() -> Standby | None:
@@ -187,7 +198,7 @@ def list_cmd(project: Path, checklist: str | None, rules: tuple[str, ...]) -> No
     for section in cl.spec.sections:
         out.append(f"{section.title} [{section.id}]")
         out.extend(f"  {item.id:<28} {item.severity:<8} {item.rule:<28} {item.title}" for item in section.items)
-    echo_out("\n".join(out))
+    echo_out(clean("\n".join(out)))
 
 
 @main.command("explain")
@@ -238,7 +249,7 @@ def explain_cmd(item_id: str, project: Path, checklist: str | None, rules: tuple
             out.append(f"  --- {fname}")
             out.extend(f"  {line}" for line in content.rstrip("\n").splitlines())
         out.append("")
-    echo_out("\n".join(out).rstrip("\n"))
+    echo_out(clean("\n".join(out).rstrip("\n")))
 
 
 @main.command("verify")

@@ -18,6 +18,7 @@ from auditor.adopt.baseline import from_report, load_baseline, tighten, write_ba
 from auditor.adopt.gate import verdict_lines
 from auditor.engine.scan import DEFAULT_MAX_YAML_NODES, DEFAULT_PARSE_TIMEOUT, scan
 from auditor.errors import AuditorError, ConfigError
+from auditor.render.common import clean_line
 from auditor.rules.load import load_selected_checklist
 from auditor.safewrite import UnsafeWrite, check_target
 from auditor.session import ScanRequest, ScanRun, default_baseline_path, load_for_scan
@@ -93,7 +94,7 @@ def scan_request(path: Path, checklist: str | None, rules: tuple[str, ...], excl
 def finish(run: ScanRun) -> None:
     """Print the verdict lines to stderr and exit with the gate's code."""
     for line in verdict_lines(run.gate, run.soft_fail, run.report.gate):
-        click.echo(line, err=True)
+        click.echo(clean_line(line), err=True)  # names and reasons from the repository's config
     code = run.exit_code()
     if code:
         sys.exit(code)

@@ -13,6 +13,7 @@ Parsing never raises on arbitrary text; only a document with no checklist lines 
 from __future__ import annotations
 
 import difflib
+import html
 import re
 from dataclasses import dataclass, field
 
@@ -112,7 +113,7 @@ def parse_document(text: str) -> list[DocLine]:
             continue
         check = _CHECK.match(line)
         if check and check.group(4).strip():
-            out.append(DocLine(number=number, section=section, title=check.group(4).strip(),
+            out.append(DocLine(number=number, section=section, title=html.unescape(check.group(4).strip()),
                                ticked=check.group(2) in "xX", tick_offset=len(check.group(1))))
     return out
 
@@ -245,7 +246,10 @@ def fix_document(text: str, result: Verification) -> str:
 
 
 def render_verification(result: Verification, doc_name: str) -> str:
-    """The human-readable outcome: contradictions first, then lines that matched nothing."""
+    """The human-readable outcome: contradictions first, then lines that matched nothing (every
+    line through ``clean_line``: the document and the checklist may come from the scanned tree)."""
+    from auditor.render.common import clean_line
+
     out: list[str] = []
     for c in result.false_claims:
         m = c.match
@@ -273,4 +277,4 @@ def render_verification(result: Verification, doc_name: str) -> str:
         out.extend(f"  {i.id:<28} {i.status.replace('_', ' '):<14} {i.title}" for i in result.not_in_document)
     out.append(f"{len(result.matches)} line(s) matched, {len(result.false_claims)} false claim(s), "
                f"{len(result.unclaimed)} unticked but implemented, {len(result.unmatched)} unmatched")
-    return "\n".join(out) + "\n"
+    return "\n".join(clean_line(line) for line in out) + "\n"

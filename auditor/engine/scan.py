@@ -39,17 +39,20 @@ from auditor.engine.tasks import (
     transient,
     with_text,
 )
-from auditor.engine.workers import TaskPool, WorkerPool, in_workers
+from auditor.engine.workers import TaskPool, WorkerPool, in_workers, stop_all
 from auditor.errors import AuditorError
 from auditor.facts import FileFacts
 from auditor.facts.pyast import cache_salt
 from auditor.matchers import matchers_version
-from auditor.model import Report
+from auditor.model import Report, summarise
+from auditor.render.common import OUTPUT_NAMES, is_report
 from auditor.rules.evaluate import evaluate
 from auditor.rules.load import checklist_fingerprint
 from auditor.rules.schema import Checklist
 
 PARALLEL_THRESHOLD = 40
+REPORT_KINDS = frozenset({"markdown", "text", "json"})
+"""Kinds of file a report of this tool can be read as (see ``render.common.is_report``)."""
 REPORT_FORMAT = 1
 DEFAULT_MAX_YAML_NODES = 200_000
 DEFAULT_PARSE_TIMEOUT = 30.0
@@ -99,6 +102,8 @@ def prepare(root: Path, options: ScanOptions) -> Prepared:
         except OSError as exc:
             warnings.append((source.path, f"not read: {exc.strerror or exc}"))
             continue
+        if source.path.rsplit("/", 1)[-1] in OUTPUT_NAMES or (source.kind in REPORT_KINDS and is_report(data)):
+            continue  # written by this tool (a report, the baseline): what it found, not what the service does
         key = entry_key(data, source.kind, f"{salt}:{cache_salt(source.kind, source.role)}") \
             if options.cache_dir is not None else ""
         files.append((source, data, key))
@@ -281,6 +286,25 @@ def report_key(prepared: Prepared, checklist: Checklist, options: ScanOptions) -
     return digest.hexdigest()
 
 
+def consistent(report: Report, checklist: Checklist, prepared: Prepared) -> bool:
+    """Whether a cached report is what this scan would compute, as far as can be told without
+    computing it: this tool's version, the checklist's items as loaded, the scanned files and
+    their warnings, counts that add up, and evidence only in scanned files."""
+    try:
+        items = [(section.title, item.id, item.title, item.severity, item.rule, item.remediation)
+                 for section, item in checklist.items()]
+        paths = {source.path for source, _data, _key in prepared.files}
+        return (report.tool.version == __version__
+                and [(i.section, i.id, i.title, i.severity, i.rule, i.remediation) for i in report.items] == items
+                and report.checklist.path == checklist.path and report.checklist.name == checklist.spec.name
+                and report.project.files_scanned == len(prepared.files)
+                and {(w.path, w.message) for w in report.warnings} >= set(prepared.warnings)
+                and report.summary == summarise(report.items)
+                and all(ev.path in paths and ev.line >= 1 for item in report.items for ev in item.evidence))
+    except (AttributeError, TypeError, ValueError):
+        return False
+
+
 def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: ScanOptions | None = None,
          progress: Progress | None = None, standby: Standby | None = None) -> Report:
     """Scan a repository statically; its code is never imported or run.
@@ -309,12 +333,17 @@ def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: Sc
         key = report_key(prepared, loaded, options) if reports is not None else ""
         if reports is not None:
             cached = reports.get(key)
+            if cached is not None and not consistent(cached, loaded, prepared):
+                cached = None  # damaged or forged: computed afresh and rewritten
             if cached is not None:
                 if progress is not None:
                     progress(len(prepared.files), len(prepared.files))
                 return stamp(cached, root, loaded.path)
         plan = LeafPlan(loaded, matchers_version())
         results, warnings = match_tree(root, options, plan, progress, prepared, pool, standby)
+    except BaseException:
+        stop_all()  # interrupted or failed: the workers' work is discarded, not waited for
+        raise
     finally:
         if pool is not None:
             pool.close()

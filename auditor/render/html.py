@@ -109,7 +109,7 @@ def _chart(report: Report) -> dict[str, Any]:
                              "label": STATUS_LABEL[status], "colour": COLOURS[status]})
             x += w
         label = f"{tally.implemented}/{tally.applicable}" + (f" · {tally.score:.0%}" if tally.applicable else "")
-        rows.append({"title": tally.title, "slug": tally.slug, "y": n * ROW_HEIGHT, "segments": segments,
+        rows.append({"title": clean(tally.title), "slug": tally.slug, "y": n * ROW_HEIGHT, "segments": segments,
                      "label": label})
     return {"width": CHART_WIDTH, "height": max(ROW_HEIGHT, len(rows) * ROW_HEIGHT), "rows": rows}
 
@@ -124,16 +124,18 @@ def render_html(report: Report, link_base: str | None = None) -> str:
             evidence = [{"where": clean(f"{ev.path}:{ev.line}", 300), "url": evidence_url(link_base, ev),
                          "detail": clean(ev.detail.strip(), 240)} for ev in item.evidence[:MAX_EVIDENCE]]
             items.append({
-                "id": item.id, "title": item.title, "status": item.status,
-                "status_label": STATUS_LABEL[item.status], "severity": item.severity,
+                "id": clean(item.id), "title": clean(item.title), "status": item.status,
+                "status_label": STATUS_LABEL[item.status], "severity": clean(item.severity),
                 "reason": clean(item.reason, 2000), "evidence": evidence,
                 "more": max(0, len(item.evidence) - MAX_EVIDENCE),
                 "remediation": rich_text(fence_code(item.remediation)) if item.status in ("missing", "partial") else "",
                 "search": clean(" ".join([item.id, item.title, item.reason,
                                           *(ev.path for ev in item.evidence[:MAX_EVIDENCE])]).lower(), 2000),
-                "waiver": item.waiver,
+                "waiver": None if item.waiver is None else {
+                    "reason": clean(item.waiver.reason), "expires": clean(item.waiver.expires),
+                    "owner": clean(item.waiver.owner) if item.waiver.owner else None},
             })
-        sections.append({"title": tally.title, "slug": tally.slug, "implemented": tally.implemented,
+        sections.append({"title": clean(tally.title), "slug": tally.slug, "implemented": tally.implemented,
                          "applicable": tally.applicable, "entries": items})
     s = report.summary
     applicable = s.implemented + s.partial + s.missing
@@ -143,7 +145,7 @@ def render_html(report: Report, link_base: str | None = None) -> str:
         status_filters.append(("waived", "waived"))
     severities = sorted({i.severity for i in report.items}, key=lambda v: (SEVERITY_ORDER.get(v, 9), v))
     context = {
-        "title": report.checklist.name or "Checklist audit",
+        "title": clean(report.checklist.name or "Checklist audit"),
         "provenance": clean(provenance(report), 600),
         "gate": _gate_context(report),
         "severities": severities,

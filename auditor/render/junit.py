@@ -60,6 +60,15 @@ def _case(suite: ET.Element, item: ItemResult) -> tuple[int, int]:
     return 0, 0
 
 
+def _clean_tree(root: ET.Element) -> None:
+    """Every attribute and text of the document through ``clean``: no character XML 1.0 cannot
+    carry (a control character in a repository's section title made the document invalid)."""
+    for element in root.iter():
+        element.attrib.update({key: clean(value) for key, value in element.attrib.items()})
+        if element.text is not None:
+            element.text = clean(element.text)
+
+
 def render_junit(report: Report) -> str:
     """The report as a JUnit XML document (``<testsuites>`` root)."""
     root = ET.Element("testsuites", {"name": clean(report.checklist.name or "checklist-auditor")})
@@ -79,5 +88,6 @@ def render_junit(report: Report) -> str:
         total, failures = total + 1, failures + gate_failures
     root.attrib.update({"tests": str(total), "failures": str(failures), "errors": "0", "skipped": str(skipped),
                         "time": "0"})
+    _clean_tree(root)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

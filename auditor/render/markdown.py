@@ -2,15 +2,28 @@
 
 Score, a per-section table, then the missing and partial items (most severe first) with their
 remediation, kept under GitHub's 65,536-character limit: items that do not fit are left out with a
-note. Text from the scanned repository (paths, snippets) is HTML-escaped so it cannot add markup.
+note. Every string that can come from the scanned repository (its checklist's titles and
+remediation, reasons, waivers, paths, snippets) goes through ``render.common``'s Markdown
+escaping, so it cannot add markup, links, images or mentions; paths are code spans.
 """
 
 from __future__ import annotations
 
 import html
+import re
 
 from auditor.model import ItemResult, Report
-from auditor.render.common import STATUS_LABEL, clean, evidence_url, fence_code, ordered_problems, tallies
+from auditor.render.common import (
+    REPORT_MARK,
+    STATUS_LABEL,
+    clean,
+    evidence_url,
+    md_block,
+    md_code,
+    md_inline,
+    ordered_problems,
+    tallies,
+)
 from auditor.render.gateview import gate_view
 
 MAX_CHARS = 65_000
@@ -19,39 +32,37 @@ MAX_WAIVERS = 40
 ICON = {"implemented": "✅", "partial": "🟡", "missing": "❌", "not_applicable": "➖"}
 
 
-_ESCAPES = {ord(ch): f"&#{ord(ch)};" for ch in "\\`*_[]|#~!()"}
-_ESCAPES.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&#39;",
-                 ord("\r"): " ", ord("\n"): " "})
+escape_inline = md_inline  # the name this module's callers know
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
-
-def escape_inline(text: str, limit: int | None = None) -> str:
-    """Repo-derived text made inert for GitHub Markdown: HTML-escaped and Markdown punctuation neutralised."""
-    return clean(text, limit).translate(_ESCAPES)
+def _id(item_id: str) -> str:
+    """An item id as code: a backtick span for the ids checklists allow, else :func:`md_code`."""
+    return f"`{item_id}`" if _PLAIN_ID.fullmatch(item_id) else md_code(item_id)
 
 
 def _item_block(item: ItemResult, link_base: str | None = None) -> str:
-    label = f"`{item.id}`, {STATUS_LABEL[item.status]}, {item.severity}"
-    head = f"#### {ICON[item.status]} {escape_inline(item.title)} ({label})"
+    label = f"{_id(item.id)}, {STATUS_LABEL[item.status]}, {md_inline(item.severity)}"
+    head = f"#### {ICON[item.status]} {md_inline(item.title)} ({label})"
     lines = [head, ""]
     if item.reason:
-        lines += [escape_inline(item.reason, 1000), ""]
+        lines += [md_inline(item.reason, 1000), ""]
     for ev in item.evidence[:MAX_EVIDENCE]:
-        where = escape_inline(f"{ev.path}:{ev.line}", 300)
+        where = md_code(f"{ev.path}:{ev.line}", 300)
         url = evidence_url(link_base, ev)
         if url:
             where = f'<a href="{html.escape(clean(url), quote=True)}">{where}</a>'
-        snippet = f": <code>{escape_inline(ev.detail.strip(), 160)}</code>" if ev.detail.strip() else ""
+        snippet = f": {md_code(ev.detail.strip(), 160)}" if ev.detail.strip() else ""
         lines.append(f"- {where}{snippet}")
     if len(item.evidence) > MAX_EVIDENCE:
         lines.append(f"- and {len(item.evidence) - MAX_EVIDENCE} more")
     if item.evidence:
         lines.append("")
     if item.waiver is not None:
-        owner = f" by {escape_inline(item.waiver.owner)}" if item.waiver.owner else ""
-        until = escape_inline(item.waiver.expires)
-        lines += [f"> Waived{owner} until {until}: {escape_inline(item.waiver.reason, 500)}", ""]
+        owner = f" by {md_inline(item.waiver.owner)}" if item.waiver.owner else ""
+        until = md_inline(item.waiver.expires)
+        lines += [f"> Waived{owner} until {until}: {md_inline(item.waiver.reason, 500)}", ""]
     if item.remediation.strip():
-        lines += ["<details><summary>How to fix</summary>", "", fence_code(item.remediation), "", "</details>", ""]
+        lines += ["<details><summary>How to fix</summary>", "", md_block(item.remediation), "", "</details>", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -132,7 +143,7 @@ def render_markdown(report: Report, max_chars: int = MAX_CHARS, link_base: str |
     changed since the baseline or failed the gate (for a comment on every push)."""
     s = report.summary
     applicable = s.implemented + s.partial + s.missing
-    title = escape_inline(report.checklist.name or "Checklist audit")
+    title = md_inline(report.checklist.name or "Checklist audit")
     head = [
         f"## {title}: {s.score:.0%}",
         "",
@@ -147,7 +158,7 @@ def render_markdown(report: Report, max_chars: int = MAX_CHARS, link_base: str |
     ]
     for t in tallies(report):
         score = f"{t.score:.0%}" if t.applicable else "–"
-        head.append(f"| {escape_inline(t.title)} | {t.implemented}/{t.applicable} | {t.partial} | {t.missing} | "
+        head.append(f"| {md_inline(t.title)} | {t.implemented}/{t.applicable} | {t.partial} | {t.missing} | "
                     f"{t.not_applicable} | {score} |")
     head.append("")
     problems = ordered_problems(report)
@@ -163,6 +174,7 @@ def render_markdown(report: Report, max_chars: int = MAX_CHARS, link_base: str |
     footer = _health_markdown(report)
     if report.warnings:
         footer += f"\n_{len(report.warnings)} file(s) were not fully read; see the JSON report._\n"
+    footer += f"\n{REPORT_MARK}\n"
     for n, item in enumerate(problems):
         block = _item_block(item, link_base)
         left = len(problems) - n

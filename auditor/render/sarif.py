@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from auditor.model import ItemResult, Report
-from auditor.render.common import clean
+from auditor.render.common import clean, md_block, md_inline
 from auditor.render.gateview import gate_view
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -92,19 +92,20 @@ def render_sarif(report: Report, descriptions: dict[str, str] | None = None, roo
     index: dict[str, int] = {}
     for item in report.items:
         index[item.id] = len(rules)
-        description = " ".join(descriptions.get(item.id, "").split()) or item.title
-        remediation = item.remediation.strip()
+        description = clean(" ".join(descriptions.get(item.id, "").split()) or item.title)
+        remediation = clean(item.remediation.strip())
         help_text = description + (f"\n\nHow to fix: {remediation}" if remediation else "")
-        help_md = description + (f"\n\n**How to fix**\n\n{remediation}" if remediation else "")
+        help_md = md_inline(description) + (f"\n\n**How to fix**\n\n{md_block(remediation)}" if remediation else "")
         rules.append({
-            "id": item.id,
-            "name": _rule_name(item.id),
-            "shortDescription": {"text": item.title},
+            "id": clean(item.id),
+            "name": _rule_name(clean(item.id)),
+            "shortDescription": {"text": clean(item.title)},
             "fullDescription": {"text": description},
             "help": {"text": help_text, "markdown": help_md},
             "helpUri": HELP_URI.format(anchor=_anchor(item.id)),
             "defaultConfiguration": {"level": "error" if item.severity in ("high", "critical") else "warning"},
-            "properties": {"section": item.section, "severity": item.severity, "tags": ["checklist", item.section]},
+            "properties": {"section": clean(item.section), "severity": clean(item.severity),
+                           "tags": ["checklist", clean(item.section)]},
         })
     fallback = fallback_location(report, root)
     anchors = section_anchors(report)
@@ -123,9 +124,9 @@ def render_sarif(report: Report, descriptions: dict[str, str] | None = None, roo
             uri, line, anchor = _uri(prefix + fallback), 1, "project"
         message = clean(item.reason or f"{item.title}: {item.status}")
         if item.remediation.strip():
-            message += f" How to fix: {item.remediation.strip()}"
+            message += f" How to fix: {clean(item.remediation.strip())}"
         result: dict[str, object] = {
-            "ruleId": item.id,
+            "ruleId": clean(item.id),
             "ruleIndex": index[item.id],
             "level": _level(item),
             "kind": "fail",
@@ -134,8 +135,8 @@ def render_sarif(report: Report, descriptions: dict[str, str] | None = None, roo
                 "artifactLocation": {"uri": uri, "uriBaseId": SRCROOT},
                 "region": {"startLine": line},
             }}],
-            "partialFingerprints": {"checklistItem/v1": item.id},
-            "properties": {"status": item.status, "section": item.section, "severity": item.severity,
+            "partialFingerprints": {"checklistItem/v1": clean(item.id)},
+            "properties": {"status": item.status, "section": clean(item.section), "severity": clean(item.severity),
                            "anchor": anchor},
         }
         if item.waiver is not None:
@@ -160,7 +161,7 @@ def render_sarif(report: Report, descriptions: dict[str, str] | None = None, roo
             "columnKind": "unicodeCodePoints",
             "originalUriBaseIds": {SRCROOT: {"description": {"text": "The repository root (the checkout)."}}},
             "results": results,
-            "properties": {"score": report.summary.score, "checklist": report.checklist.name},
+            "properties": {"score": report.summary.score, "checklist": clean(report.checklist.name)},
         }],
     }
     run = log["runs"][0]

@@ -1,5 +1,7 @@
 """The terminal summary: who was scanned, per-section counts, each item with its status and first evidence,
-waivers, warnings, code health (``-v``) and the gate's verdict; lines fit 100 columns or wrap."""
+waivers, warnings, code health (``-v``) and the gate's verdict; lines fit 100 columns or wrap.
+Text from the scanned repository goes through ``render.common``'s cleaning: no terminal
+escape, bidi override or line break of its own reaches the terminal or the file."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import textwrap
 import click
 
 from auditor.model import Report
+from auditor.render.common import clean, clean_line
 from auditor.render.gateview import gate_view
 
 SYMBOL = {"implemented": "✔", "partial": "◐", "missing": "✘", "not_applicable": "–"}
@@ -41,13 +44,13 @@ def render_text(report: Report, colour: bool = False, verbose: bool = False) -> 
         counts = {s: sum(1 for i in items if i.status == s) for s in SYMBOL}
         done = counts["implemented"]
         applicable = len(items) - counts["not_applicable"]
-        head = f"{section}  {done}/{applicable}"
+        head = f"{clean_line(section)}  {done}/{applicable}"
         out.append(click.style(head, bold=True) if colour else head)
         for item in items:
             where = ""
             if item.evidence:
                 ev = item.evidence[0]
-                where = f"{ev.path}:{ev.line}"
+                where = f"{clean_line(ev.path)}:{ev.line}"
             status = item.status.replace("_", " ")
             mark = " [waived]" if item.waiver is not None else ""
             plain = f"  {SYMBOL[item.status]} {item.id:<28} {status:<14} {item.title}{mark}"
@@ -60,10 +63,10 @@ def render_text(report: Report, colour: bool = False, verbose: bool = False) -> 
                 if where:
                     out.extend(_wrap(where, "      "))
             if verbose or item.status in ("partial",):
-                out.extend(_wrap(item.reason, "      "))
+                out.extend(_wrap(clean_line(item.reason), "      "))
             if item.waiver is not None:
-                owner = f" by {item.waiver.owner}" if item.waiver.owner else ""
-                reason = f": {item.waiver.reason}" if verbose else " (-v for the reason)"
+                owner = f" by {clean_line(item.waiver.owner)}" if item.waiver.owner else ""
+                reason = f": {clean_line(item.waiver.reason)}" if verbose else " (-v for the reason)"
                 out.extend(_wrap(f"waived{owner} until {item.waiver.expires}{reason}", "      "))
         out.append("")
     s = report.summary
@@ -86,7 +89,7 @@ def render_text(report: Report, colour: bool = False, verbose: bool = False) -> 
         out.extend(_code_health(report))
     if report.gate is not None:
         out.extend(_gate(report, verbose))
-    return "\n".join(out) + "\n"
+    return clean("\n".join(out)) + "\n"  # whatever else came from the repository: no control characters
 
 
 def _code_health(report: Report) -> list[str]:
