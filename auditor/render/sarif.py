@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from auditor.model import ItemResult, Report
-from auditor.render.common import clean, md_block, md_inline
+from auditor.render.common import JSON_INVISIBLE, clean, md_block, md_inline
 from auditor.render.gateview import gate_view
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -168,4 +168,4 @@ def render_sarif(report: Report, descriptions: dict[str, str] | None = None, roo
     if report.gate is not None:
         run["invocations"] = [_invocation(report)]
         run["properties"]["gate"] = report.gate.model_dump(mode="json", exclude_none=True)
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(log, indent=2, ensure_ascii=False).translate(JSON_INVISIBLE) + "\n"

@@ -36,13 +36,13 @@ def _evil_repo(root: Path) -> Path:
             "id": "s", "title": "Section </details> <b>bold</b> @org/section",
             "items": [
                 {"id": "s.db", "title": "DB pool [x](https://evil.example) @octocat \u061c",
-                 "description": EVIL, "severity": "high", "remediation": EVIL, "rule": "db-pooling"},
+                 "description": EVIL, "severity": "high", "remediation": EVIL, "rule": "evil-pooling"},
                 {"id": "s.miss", "title": "Missing <script>alert(1)</script>", "description": EVIL,
                  "severity": "critical", "remediation": EVIL + "\n\n    code </details> @x\n", "rule": "missing-one"},
             ]}],
     }
     _write(root, "checklist.yaml", json.dumps(checklist))
-    _write(root, "rules.yaml", "rules:\n  db-pooling:\n    summary: s\n    implemented:\n"
+    _write(root, "rules.yaml", "rules:\n  evil-pooling:\n    summary: s\n    implemented:\n"
                                f"      reason: {json.dumps(EVIL)}\n"
                                "      when: {python.call: {name: sqlalchemy.create_engine}}\n"
                                "    missing: {reason: r}\n"
@@ -64,11 +64,11 @@ def _scan(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
 
 
-def _assert_inert_markdown(markdown: str, items: int) -> None:
+def _assert_inert_markdown(markdown: str) -> None:
     """Nothing from the repository renders as markup: every ``@``, URL and tag is an entity."""
     assert "@" not in markdown  # no mention of a user or a team (inside code it is &#64;)
     assert "](" not in markdown and "://" not in markdown  # no link or image, no autolink
-    assert markdown.count("</details>") == markdown.count("<details>") <= items
+    assert markdown.count("</details>") == markdown.count("<details>")  # none closed or opened by the repository
     assert "<script" not in markdown and "<b>" not in markdown
     assert not re.search(r"^#+ .*Gate passed", markdown, re.M)
 
@@ -95,18 +95,18 @@ def test_no_raw_control_or_bidi_characters(outputs: dict[str, str], fmt: str) ->
 
 
 def test_markdown_is_inert(outputs: dict[str, str]) -> None:
-    _assert_inert_markdown(outputs["markdown"], items=2)
+    _assert_inert_markdown(outputs["markdown"])
     assert "<code>&#64;org/security-team</code>" in outputs["markdown"]  # still there, as text
 
 
 def test_sarif_markdown_is_inert(outputs: dict[str, str]) -> None:
     sarif = json.loads(outputs["sarif"])
     for rule in sarif["runs"][0]["tool"]["driver"]["rules"]:
-        _assert_inert_markdown(rule["help"]["markdown"], items=0)
+        _assert_inert_markdown(rule["help"]["markdown"])
 
 
 def test_checklist_document_is_inert(outputs: dict[str, str]) -> None:
-    _assert_inert_markdown(outputs["checklist"], items=0)
+    _assert_inert_markdown(outputs["checklist"])
 
 
 def test_junit_is_valid_xml(outputs: dict[str, str]) -> None:
