@@ -47,7 +47,7 @@ def project_name(root: Path) -> str | None:
             name = data.get("project", {}).get("name") if isinstance(data.get("project"), dict) else None
             if isinstance(name, str) and name.strip():
                 return name.strip()[:200]
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+    except (OSError, ValueError, RecursionError):  # ValueError: invalid TOML, an integer too long to read
         pass
     url = _git(root, "config", "--get", "remote.origin.url")
     if url:
