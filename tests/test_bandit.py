@@ -9,14 +9,15 @@ import pytest
 
 from auditor.engine.caches import FactCache
 from auditor.engine.discover import SourceFile
-from auditor.engine.scan import ScanOptions, extract_tree
+from auditor.engine.scan import ScanOptions, scan
 from auditor.errors import ConfigError
 from auditor.facts.bandit import bandit_facts
 from auditor.facts.extract import extract_bytes
 from auditor.matchers import MATCHERS
 from auditor.matchers.index import FactIndex
-from auditor.rules.evaluate import Evaluator, evaluate_rule
 from auditor.rules.load import load_rule_files
+from auditor.rules.schema import Checklist
+from auditor.testing import evaluate_one, facts_of
 
 RISKY = '''\
 import hashlib
@@ -110,15 +111,14 @@ def test_bandit_matcher_as_counter_evidence(tmp_path: Path, code: str, expected:
     rules, conditions = load_rule_files([rules_file])
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "settings.py").write_text(code, encoding="utf-8")
-    files, _ = extract_tree(tmp_path, ScanOptions(jobs=1))
-    status, hits, _ = evaluate_rule(rules["demo-secrets"], Evaluator(FactIndex(files), conditions))
+    status, hits, _ = evaluate_one(tmp_path, rules["demo-secrets"], conditions)
     assert status == expected
     assert sorted({f"{h.path}:{h.line}" for h in hits}) == evidence
 
 
 def test_matcher_filters_by_test_and_levels(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text(RISKY, encoding="utf-8")
-    files, _ = extract_tree(tmp_path, ScanOptions(jobs=1))
+    files = facts_of(tmp_path)
     index = FactIndex(files)
     params, run = MATCHERS["bandit"].params, MATCHERS["bandit"].run
     assert [h.key for h in run(params.model_validate({"test": "B324"}), index)] == ["B324"]
@@ -135,25 +135,24 @@ def test_bad_level_is_a_rule_error(tmp_path: Path) -> None:
         load_rule_files([rules_file])
 
 
-def test_bandit_facts_are_cached_with_the_others(tmp_path: Path) -> None:
+def test_bandit_facts_are_cached_with_the_others(tmp_path: Path, checklist: Checklist) -> None:
     root = tmp_path / "repo"
     root.mkdir()
     (root / "main.py").write_text(RISKY, encoding="utf-8")
     cache_dir = tmp_path / "cache"
-    first, _ = extract_tree(root, ScanOptions(jobs=1, cache_dir=cache_dir))
-    entries = list(cache_dir.glob("*/*.json"))
+    scan(root, checklist, ScanOptions(jobs=1, cache_dir=cache_dir))
+    entries = list(cache_dir.glob("??/*.json"))
     assert len(entries) == 1
     cached = FactCache(cache_dir).get(entries[0].stem)
     assert cached is not None and any(f["t"] == "bandit" for f in cached["facts"])
-    second, _ = extract_tree(root, ScanOptions(jobs=1, cache_dir=cache_dir))
-    assert second[0].facts == first[0].facts
+    assert cached["facts"] == facts_of(root)[0].facts
 
 
 def test_not_text_skips_findings_by_message(tmp_path: Path) -> None:
     (tmp_path / "auth.py").write_text(
         'def token(t):\n    return dict(access_token=t, token_type="bearer")\n\n\n'
         'def connect(db):\n    return db.connect(user="app", password="s3cr3t")\n', encoding="utf-8")
-    files, _ = extract_tree(tmp_path, ScanOptions(jobs=1))
+    files = facts_of(tmp_path)
     params, run = MATCHERS["bandit"].params, MATCHERS["bandit"].run
     assert [h.line for h in run(params.model_validate({"test": ["B106"]}), FactIndex(files))] == [2, 6]
     kept = run(params.model_validate({"test": ["B106"], "not_text": "(?i)'(bearer|basic)?'$"}), FactIndex(files))

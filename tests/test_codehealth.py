@@ -8,10 +8,11 @@ import pytest
 from pydantic import ValidationError
 
 from auditor.engine.codehealth import code_health
-from auditor.engine.scan import ScanOptions, extract_tree, scan
+from auditor.engine.scan import ScanOptions, scan
 from auditor.matchers import MATCHERS
 from auditor.matchers.index import FactIndex
 from auditor.rules.load import default_paths, load_checklist
+from auditor.testing import facts_of
 
 BRANCHY = ("def branchy(x):\n" + "".join(f"    if x == {i}:\n        return {i}\n" for i in range(12))
            + "    return -1\n")
@@ -28,7 +29,7 @@ def _tree(tmp_path: Path) -> Path:
 
 
 def test_code_health_lists_worst_functions_and_file_mi(tmp_path: Path) -> None:
-    files, _ = extract_tree(_tree(tmp_path), ScanOptions(jobs=1))
+    files = facts_of(_tree(tmp_path))
     health = code_health(f for f in files if f.role == "runtime")
     assert health is not None
     assert [(f.path, f.name, f.cc, f.rank) for f in health.functions] == [("app/logic.py", "branchy", 13, "C")]
@@ -39,7 +40,7 @@ def test_code_health_lists_worst_functions_and_file_mi(tmp_path: Path) -> None:
 
 def test_code_health_is_none_without_runtime_python(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("# hi\n", encoding="utf-8")
-    files, _ = extract_tree(tmp_path, ScanOptions(jobs=1))
+    files = facts_of(tmp_path)
     assert code_health(files) is None
 
 
@@ -59,7 +60,7 @@ def test_report_carries_code_health_outside_the_score(tmp_path: Path) -> None:
 
 
 def test_radon_matcher(tmp_path: Path) -> None:
-    files, _ = extract_tree(_tree(tmp_path), ScanOptions(jobs=1))
+    files = facts_of(_tree(tmp_path))
     index = FactIndex(files)
     params, run = MATCHERS["radon"].params, MATCHERS["radon"].run
     hits = run(params.model_validate({"max_cc": 10}), index)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.engine.scan import ScanOptions, extract_tree
-from auditor.matchers.index import FactIndex
-from auditor.rules.conditions import parse_condition
-from auditor.rules.evaluate import Evaluator
+from auditor.testing import check_leaf
 
 ONE_VERSION = """\
 from fastapi import FastAPI
@@ -31,14 +28,10 @@ def tasks_v2(): ...
 
 
 def _holds(tmp_path: Path, source: str, by: str | None) -> bool:
-    (tmp_path / "main.py").write_text(source, encoding="utf-8")
-    files, _ = extract_tree(tmp_path, ScanOptions(jobs=1))
     params: dict[str, object] = {"name": ["*.get"], "arg": r"(^|/)v\d+(?=/|$)", "distinct": 2}
     if by is not None:
         params["distinct_by"] = r"(?<![A-Za-z0-9])v\d+"
-    cond = parse_condition({"python.decorator": params}, "t.yaml", {}, ())
-    ok, _ = Evaluator(FactIndex(files), {}).run(cond)
-    return ok
+    return check_leaf(tmp_path, {"python.decorator": params}, {"main.py": source}).holds
 
 
 def test_distinct_counts_whole_values_by_default(tmp_path: Path) -> None:
@@ -70,11 +63,8 @@ def work(conn):
 
 
 def _call_lines(tmp_path: Path, **params: object) -> list[int]:
-    (tmp_path / "main.py").write_text(RECEIVERS, encoding="utf-8")
-    files, _ = extract_tree(tmp_path, ScanOptions(jobs=1))
-    cond = parse_condition({"python.call": {"name": ["*.acquire", "*.connect"], **params}}, "t.yaml", {}, ())
-    _, hits = Evaluator(FactIndex(files), {}).run(cond)
-    return sorted(h.line for h in hits)
+    return check_leaf(tmp_path, {"python.call": {"name": ["*.acquire", "*.connect"], **params}},
+                      {"main.py": RECEIVERS}).lines
 
 
 def test_receiver_resolves_what_a_method_is_called_on(tmp_path: Path) -> None:

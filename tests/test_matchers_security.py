@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.engine.scan import ScanOptions, extract_tree
-from auditor.matchers.index import FactIndex
-from auditor.rules.conditions import parse_condition
-from auditor.rules.evaluate import Evaluator
+from auditor.testing import check_leaf
 
 SOURCE = """\
 import os
@@ -19,17 +16,14 @@ NAME = "hello"
 
 
 def _run(tmp_path: Path, within: str) -> tuple[bool, list[int]]:
-    (tmp_path / "settings.py").write_text(SOURCE, encoding="utf-8")
-    files, _ = extract_tree(tmp_path, ScanOptions(jobs=1))
-    cond = parse_condition({
+    check = check_leaf(tmp_path, {
         "all": [
             {"python.assign": {"target": ".*(SECRET_KEY|TOKEN)"}},
             {"python.string": {"pattern": "^(?![A-Z][A-Z0-9_]*$)."}},
         ],
         "within": within,
-    }, "t.yaml", {}, ())
-    ok, hits = Evaluator(FactIndex(files), {}).run(cond)
-    return ok, sorted({h.line for h in hits})
+    }, {"settings.py": SOURCE})
+    return check.holds, check.lines
 
 
 def test_within_line_pairs_facts_on_the_same_line(tmp_path: Path) -> None:

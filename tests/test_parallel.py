@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import auditor.engine.scan
-from auditor.engine.scan import PARALLEL_THRESHOLD, ScanOptions, extract_tree, scan
+from auditor.engine.scan import PARALLEL_THRESHOLD, ScanOptions, match, scan
 from auditor.render.jsonout import render_json
 from auditor.rules.schema import Checklist
 
@@ -33,23 +33,24 @@ def test_workers_give_the_serial_report(big_project: Path, checklist: Checklist,
     assert parallel == serial
 
 
-def test_facts_are_merged_in_path_order(big_project: Path) -> None:
-    files, _ = extract_tree(big_project, ScanOptions(jobs=2))
-    paths = [f.path for f in files]
+def test_results_are_merged_in_path_order(big_project: Path, checklist: Checklist) -> None:
+    results = match(big_project, checklist, ScanOptions(jobs=2)).results
+    paths = [r.path for r in results]
     assert paths == sorted(paths)
-    serial, _ = extract_tree(big_project, ScanOptions(jobs=1))
-    assert [f.to_dict() for f in files] == [f.to_dict() for f in serial]
+    serial = match(big_project, checklist, ScanOptions(jobs=1)).results
+    assert [r.to_json() for r in results] == [r.to_json() for r in serial]
 
 
-def test_small_trees_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_trees_stay_in_process(tmp_path: Path, checklist: Checklist, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "app.py").write_text("import os\n")
 
     def no_pool(*args: object, **kwargs: object) -> None:
         raise AssertionError("a pool was started for one file")
 
-    monkeypatch.setattr(auditor.engine.scan, "_parallel", no_pool)
-    files, _ = extract_tree(tmp_path, ScanOptions(jobs=4))
-    assert [f.path for f in files] == ["app.py"]
+    monkeypatch.setattr(auditor.engine.scan, "WorkerPool", no_pool)
+    monkeypatch.setattr(auditor.engine.scan, "in_workers", no_pool)
+    results = match(tmp_path, checklist, ScanOptions(jobs=4)).results
+    assert [r.path for r in results] == ["app.py"]
 
 
 def test_parallel_scan_fills_the_cache_like_a_serial_one(big_project: Path, tmp_path: Path,

@@ -1,4 +1,6 @@
-"""One scan: discover files, extract facts (in parallel, through the cache), evaluate into a Report."""
+"""One scan: discover files, extract and match them (in parallel, through the caches), evaluate into a Report.
+
+The only way a tree is scanned: the command, the rule examples and the tests all come here."""
 
 from __future__ import annotations
 
@@ -12,10 +14,10 @@ from pathlib import Path
 from typing import cast
 
 from auditor import __version__
-from auditor.engine.caches import FactCache, ReportCache, ResultCache, entry_key, extractor_version
+from auditor.engine.caches import ReportCache, ResultCache, entry_key, extractor_version
 from auditor.engine.codehealth import code_health
 from auditor.engine.discover import DEFAULT_MAX_FILE_BYTES, SourceFile, discover, read_regular
-from auditor.engine.plan import LeafPlan
+from auditor.engine.plan import LeafHits, LeafPlan
 from auditor.engine.provenance import stamp
 from auditor.engine.results import FileResult
 from auditor.engine.standby import Standby
@@ -25,19 +27,14 @@ from auditor.engine.tasks import (
     BatchJob,
     BatchTask,
     FactsTask,
-    Job,
     MatchSetup,
     batch_task,
-    crash_warning,
     crashed_batch,
     crashed_result,
-    extract_job,
     facts_task,
     match_batch,
     match_facts,
-    pool_job,
     transient,
-    with_text,
 )
 from auditor.engine.workers import TaskPool, WorkerPool, in_workers, stop_all
 from auditor.errors import AuditorError
@@ -75,12 +72,6 @@ class ScanOptions:
     cache_dir: Path | None = None
 
 
-def _parallel(todo: list[Job], workers: int) -> Iterator[FileFacts]:
-    """Extract in worker processes; if one dies, the files not yet done are retried one by one."""
-    return in_workers(todo, pool_job, workers, lambda rest: rest,
-                      lambda job, elapsed: crash_warning(job[0], job[3], elapsed))
-
-
 @dataclass
 class Prepared:
     """Discovered files with their bytes and cache keys, before any extraction."""
@@ -108,52 +99,6 @@ def prepare(root: Path, options: ScanOptions) -> Prepared:
             if options.cache_dir is not None else ""
         files.append((source, data, key))
     return Prepared(files=files, warnings=warnings)
-
-
-def extract_tree(root: Path, options: ScanOptions, progress: Progress | None = None,
-                 prepared: Prepared | None = None) -> tuple[list[FileFacts], list[tuple[str, str]]]:
-    """Facts for every discovered file, sorted by path, plus discovery warnings.
-
-    ``progress(done, total)``, when given, is called as files are done (cache hits first).
-    """
-    prepared = prepared or prepare(root, options)
-    cache = FactCache(options.cache_dir) if options.cache_dir is not None else None
-    results: dict[str, FileFacts] = {}
-    todo: list[Job] = []
-    keys: dict[str, str] = {}
-    total = len(prepared.files)
-    done = 0
-    for source, data, key in prepared.files:
-        if cache is not None:
-            keys[source.path] = key
-            entry = cache.get(key)
-            if entry is not None:
-                ff = FileFacts(path=source.path, kind=entry["kind"], role=source.role,
-                               facts=entry["facts"], warnings=entry["warnings"])
-                results[source.path] = with_text(ff, data)
-                done += 1
-                if progress is not None and done % 50 == 0:
-                    progress(done, total)
-                continue
-        todo.append((source, data, options.max_yaml_nodes, options.parse_timeout))
-    jobs = options.jobs or os.cpu_count() or 1
-    if jobs > 1 and len(todo) >= PARALLEL_THRESHOLD:
-        stream: Iterator[FileFacts] = _parallel(todo, jobs)
-    else:
-        stream = (extract_job(job) for job in todo)
-    extracted = []
-    for ff in stream:
-        extracted.append(ff)
-        done += 1
-        if progress is not None:
-            progress(done, total)
-    for ff in extracted:
-        results[ff.path] = ff
-        if cache is not None and not transient(ff):
-            cache.put(keys[ff.path], ff.kind, ff.facts, ff.warnings)
-    if progress is not None:
-        progress(total, total)
-    return [results[p] for p in sorted(results)], list(prepared.warnings)
 
 
 def _parallel_batches(batches: list[list[BatchJob]], workers: int, setup: MatchSetup,
@@ -305,6 +250,42 @@ def consistent(report: Report, checklist: Checklist, prepared: Prepared) -> bool
         return False
 
 
+@dataclass
+class Matched:
+    """A tree matched against a checklist's leaves: each file's result (in path order), the
+    discovery warnings, and the plan that numbers the leaves."""
+
+    plan: LeafPlan
+    results: list[FileResult]
+    warnings: list[tuple[str, str]]
+
+    def files(self) -> list[FileFacts]:
+        """Each file as evaluation sees it: kind, role, warnings and its radon facts."""
+        return [r.light() for r in self.results]
+
+    def source(self) -> LeafHits:
+        """Each leaf's hits over the whole tree, for :class:`auditor.rules.evaluate.Evaluator`."""
+        return self.plan.source(self.results)
+
+
+def match(root: Path, checklist: Checklist, options: ScanOptions | None = None) -> Matched:
+    """Match a tree against a checklist's leaves as :func:`scan` does (caches and workers
+    included), without evaluating a report: for callers that evaluate rules themselves
+    (rule examples, :func:`auditor.testing.check_leaf`)."""
+    options = options or ScanOptions()
+    _check_root(root)
+    plan = LeafPlan(checklist, matchers_version())
+    results, warnings = match_tree(root, options, plan)
+    return Matched(plan, results, warnings)
+
+
+def _check_root(root: Path) -> None:
+    if not root.exists():
+        raise AuditorError(f"{root}: no such file or directory")
+    if not root.is_dir():
+        raise AuditorError(f"{root}: not a directory")
+
+
 def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: ScanOptions | None = None,
          progress: Progress | None = None, standby: Standby | None = None) -> Report:
     """Scan a repository statically; its code is never imported or run.
@@ -315,10 +296,7 @@ def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: Sc
     closes it when done.
     """
     options = options or ScanOptions()
-    if not root.exists():
-        raise AuditorError(f"{root}: no such file or directory")
-    if not root.is_dir():
-        raise AuditorError(f"{root}: not a directory")
+    _check_root(root)
     prepared = prepare(root, options)
     reports = ReportCache(options.cache_dir) if options.cache_dir is not None else None
     workers = options.jobs or os.cpu_count() or 1
@@ -349,8 +327,9 @@ def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: Sc
             pool.close()
         if standby is not None:
             standby.close()
-    files = [r.light() for r in results]
-    report = evaluate(loaded, files, root, ".", warnings, leaf_source=plan.source(results))
+    matched = Matched(plan, results, warnings)
+    files = matched.files()
+    report = evaluate(loaded, files, root, matched.source(), ".", warnings)
     report.code_health = code_health(f for f in files if f.role == "runtime")
     if reports is not None and not any(transient(f) for f in files):
         reports.put(key, report)

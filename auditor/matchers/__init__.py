@@ -26,9 +26,17 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from auditor.matchers.registry import MATCHERS, Matcher, Params, matcher, matchers_version, run_matcher
+from auditor.matchers.registry import (
+    MATCHERS,
+    Matcher,
+    Params,
+    matcher,
+    matchers_version,
+    run_matcher,
+    shared_options,
+)
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     importlib.import_module(f"{__name__}.{_module}")  # each matcher module registers its matchers
 
-__all__ = ["MATCHERS", "Matcher", "Params", "matcher", "matchers_version", "run_matcher"]
+__all__ = ["MATCHERS", "Matcher", "Params", "matcher", "matchers_version", "run_matcher", "shared_options"]

@@ -84,14 +84,16 @@ def matcher(name: str, params: type[Params], reads: tuple[str, ...] = (), presen
     return register
 
 
-def run_matcher(name: str, params: Params, index: FactIndex, raw: list[Hit] | None = None) -> list[Hit]:
-    """Run one matcher and apply the common file/min_count/distinct options.
+def run_matcher(name: str, params: Params, index: FactIndex) -> list[Hit]:
+    """Run one matcher over an index and apply the shared options (see :func:`shared_options`)."""
+    return shared_options(name, params, MATCHERS[name].run(params, index))
 
-    Every matcher is file-local (a file's hits depend on that file's facts only); ``raw``
-    passes hits gathered elsewhere (per file, see :mod:`auditor.engine.plan`) instead of running it."""
-    spec = MATCHERS[name]
-    hits = spec.run(params, index) if raw is None else raw
-    if params.file and not spec.own_file_filter:
+
+def shared_options(name: str, params: Params, hits: list[Hit]) -> list[Hit]:
+    """A matcher's hits after the options every matcher shares: ``file``, ``min_count`` and
+    ``distinct``. Every matcher is file-local (a file's hits depend on that file's facts only),
+    so ``hits`` may be gathered file by file (see :mod:`auditor.engine.plan`)."""
+    if params.file and not MATCHERS[name].own_file_filter:
         hits = [h for h in hits if path_matches(h.path, params.file)]
     if params.min_count > 1:
         per_file: dict[str, set[int]] = defaultdict(set)
@@ -108,7 +110,6 @@ def run_matcher(name: str, params: Params, index: FactIndex, raw: list[Hit] | No
         if len(keys) < params.distinct:
             hits = []
     return hits
-
 
 
 @lru_cache(maxsize=1)

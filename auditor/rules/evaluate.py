@@ -1,4 +1,4 @@
-"""Evaluate a checklist's rules over the fact index into one Report. Knows no item by id."""
+"""Evaluate a checklist's rules over each leaf's hits into one Report. Knows no item by id."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 from auditor import __version__
 from auditor.facts import FileFacts
-from auditor.matchers import MATCHERS, Params, run_matcher
-from auditor.matchers.index import FactIndex, Hit
+from auditor.matchers import MATCHERS, Params, shared_options
+from auditor.matchers.index import Hit
 from auditor.model import (
     ChecklistInfo,
     Evidence,
@@ -26,8 +26,8 @@ from auditor.model import (
 from auditor.rules.schema import Checklist, Condition, Rule
 
 MAX_EVIDENCE = 5
-LeafSource = Callable[[str, Params, int], list[Hit] | None]
-"""Raw hits of one leaf matcher, marked with the given leaf number, or None to run it over the index."""
+LeafSource = Callable[[str, Params, int], list[Hit]]
+"""A leaf matcher's hits over the whole tree, marked with the given leaf number."""
 
 
 def strength_of(op: str) -> int:
@@ -42,14 +42,14 @@ def strength_of(op: str) -> int:
 
 
 class Evaluator:
-    """Evaluates conditions over one index, remembering results of named conditions."""
+    """Evaluates conditions over each leaf's hits in the whole tree (``leaf_source``, from the
+    scan's per-file results), remembering results of named conditions."""
 
-    def __init__(self, index: FactIndex, conditions: dict[str, Condition]) -> None:
-        self.index = index
+    def __init__(self, conditions: dict[str, Condition], leaf_source: LeafSource) -> None:
         self.conditions = conditions
+        self.leaf_source = leaf_source
         self._memo: dict[str, tuple[bool, list[Hit]]] = {}
         self._leaves: dict[int, int] = {}
-        self.leaf_source: LeafSource | None = None
         self.strength: dict[int, int] = {}
         """Leaf number -> what its hits prove (see :func:`strength_of`)."""
 
@@ -87,12 +87,7 @@ class Evaluator:
         assert cond.params is not None
         leaf = self._leaves.setdefault(id(cond), len(self._leaves))
         self.strength[leaf] = strength_of(cond.op)
-        raw = self.leaf_source(cond.op, cond.params, leaf) if self.leaf_source is not None else None
-        if raw is not None:  # already marked with the leaf
-            hits = run_matcher(cond.op, cond.params, self.index, raw)
-        else:
-            hits = [Hit(h.path, h.line, h.key, h.scope, leaf)
-                    for h in run_matcher(cond.op, cond.params, self.index)]
+        hits = shared_options(cond.op, cond.params, self.leaf_source(cond.op, cond.params, leaf))
         return bool(hits), hits
 
     def _all_within(self, cond: Condition) -> tuple[bool, list[Hit]]:
@@ -194,15 +189,16 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
     return chosen
 
 
-def file_tiers(index: FactIndex) -> Callable[[str], int]:
-    """The evidence tier of each indexed file (see :func:`evidence_tier`)."""
-    tiers = index.derived(("evidence-tiers",), lambda: {f.path: evidence_tier(f.path, f.role) for f in index.files})
+def file_tiers(files: list[FileFacts]) -> Callable[[str], int]:
+    """The evidence tier of each scanned file (see :func:`evidence_tier`)."""
+    tiers = {f.path: evidence_tier(f.path, f.role) for f in files}
     return lambda path: tiers.get(path, 0)
 
 
-def _evidence(hits: list[Hit], root: Path, cache: dict[str, list[str]], ev: Evaluator) -> list[Evidence]:
+def _evidence(hits: list[Hit], root: Path, cache: dict[str, list[str]], ev: Evaluator,
+              tier: Callable[[str], int]) -> list[Evidence]:
     return [Evidence(path=path, line=line, detail=_source_line(root, path, line, cache))
-            for path, line in select_evidence(hits, strength=ev.strength, tier=file_tiers(ev.index))]
+            for path, line in select_evidence(hits, strength=ev.strength, tier=tier)]
 
 
 def _source_line(root: Path, path: str, line: int, cache: dict[str, list[str]]) -> str:
@@ -236,13 +232,13 @@ def evaluate_rule(rule: Rule, ev: Evaluator) -> tuple[Status, list[Hit], str]:
     return "missing", [], spec.missing.reason
 
 
-def evaluate(checklist: Checklist, files: list[FileFacts], root: Path, root_label: str = ".",
-             extra_warnings: list[tuple[str, str]] | None = None,
-             leaf_source: LeafSource | None = None) -> Report:
-    """Evaluate every item of the checklist over the files' facts."""
-    index = FactIndex(files)
-    ev = Evaluator(index, checklist.conditions)
-    ev.leaf_source = leaf_source
+def evaluate(checklist: Checklist, files: list[FileFacts], root: Path, leaf_source: LeafSource,
+             root_label: str = ".", extra_warnings: list[tuple[str, str]] | None = None) -> Report:
+    """Evaluate every item of the checklist over each leaf's hits (``leaf_source``); ``files``
+    (kind, role and warnings of each scanned file) give the report's warnings and counts."""
+    ordered = sorted(files, key=lambda f: f.path)
+    ev = Evaluator(checklist.conditions, leaf_source)
+    tier = file_tiers(ordered)
     line_cache: dict[str, list[str]] = {}
     rule_results: dict[str, tuple[Status, list[Hit], str]] = {}
     items: list[ItemResult] = []
@@ -253,19 +249,19 @@ def evaluate(checklist: Checklist, files: list[FileFacts], root: Path, root_labe
         status, hits, reason = rule_results[rule.id]
         items.append(ItemResult(
             id=item.id, section=section.title, title=item.title, status=status,
-            evidence=_evidence(hits, root, line_cache, ev), reason=reason, severity=item.severity,
+            evidence=_evidence(hits, root, line_cache, ev, tier), reason=reason, severity=item.severity,
             rule=rule.id, remediation=item.remediation,
         ))
     warnings = [ScanWarning(path=p, message=m) for p, m in (extra_warnings or [])]
-    for f in index.files:
+    for f in ordered:
         warnings.extend(ScanWarning(path=f.path, message=m) for m in f.warnings)
     warnings.sort(key=lambda w: (w.path, w.message))
     kinds: dict[str, int] = defaultdict(int)
-    for f in index.files:
+    for f in ordered:
         kinds[f"files.{f.kind}"] += 1
     return Report(
         tool=ToolInfo(name="checklist-auditor", version=__version__),
-        project=ProjectInfo(root=root_label, files_scanned=len(index.files)),
+        project=ProjectInfo(root=root_label, files_scanned=len(ordered)),
         checklist=ChecklistInfo(path=checklist.path, items=len(items), name=checklist.spec.name),
         summary=summarise(items),
         items=items,
