@@ -298,5 +298,34 @@ def verify_cmd(document: Path, scan_path: Path, fix: bool, checklist: str | None
         sys.exit(EXIT_GATE_FAILED)
 
 
+@main.command("test-rules")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--quiet", "-q", is_flag=True, help="Print failing examples only.")
+def test_rules_cmd(paths: tuple[Path, ...], quiet: bool) -> None:
+    """Run the examples of rule files (or folders of them) as the auditor runs our own: each
+    example's files are scanned and its rule evaluated, through the scan's path. Their rules may
+    refer to the bundled conditions. Exit 1 when an example fails."""
+    from auditor.rules.load import default_paths, load_rule_files, rule_files
+    from auditor.testing import run_examples
+
+    own = rule_files(paths)
+    bundled = [p for p in default_paths()[1] if p.resolve() not in {o.resolve() for o in own}]
+    rules, conditions = load_rule_files([*bundled, *own])
+    sources = {str(p) for p in own}
+    chosen = {rule_id for rule_id, rule in rules.items() if rule.source in sources}
+    total = failed = 0
+    for result in run_examples(rules, conditions, chosen):
+        total += 1
+        failed += not result.passed
+        if not (quiet and result.passed):
+            click.echo(result.line())
+    bare = sorted(r for r in chosen if not rules[r].spec.examples)
+    for rule_id in bare:
+        click.echo(f"auditor: test-rules: {rule_id} has no examples", err=True)
+    click.echo(f"auditor: test-rules: {total} example(s), {failed} failed", err=True)
+    if failed:
+        sys.exit(EXIT_GATE_FAILED)
+
+
 if __name__ == "__main__":  # pragma: no cover
     run()

@@ -3,6 +3,7 @@ selection, the bundled defaults and the checklist's fingerprint."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -278,18 +279,24 @@ def checklist_fingerprint(checklist: Checklist) -> str:
     return digest.hexdigest()
 
 
+def rule_files(entries: Iterable[str | Path]) -> list[Path]:
+    """Rule files named on a command line: files as given, folders as their ``*.yaml`` and ``*.yml``."""
+    paths: list[Path] = []
+    for entry in entries:
+        p = Path(entry)
+        if p.is_dir():
+            paths.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
+        elif p.exists():
+            paths.append(p)  # read as a regular file within the size limit, or refused
+        else:
+            raise AuditorError(f"{entry}: no such rule file or folder")
+    return paths
+
+
 def load_selected_checklist(checklist: str | None, rules: tuple[str, ...],
                             select: str | None = None, cache_dir: Path | None = None) -> Checklist:
     default_checklist, default_rules = default_paths()
     checklist_path = Path(checklist) if checklist else default_checklist
-    rule_paths: list[Path] = list(default_rules)  # --rules adds to the bundled rules, with --checklist too
-    for entry in rules:
-        p = Path(entry)
-        if p.is_dir():
-            rule_paths.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
-        elif p.exists():
-            rule_paths.append(p)  # read as a regular file within the size limit, or refused
-        else:
-            raise AuditorError(f"{entry}: no such rule file or folder")
+    rule_paths = [*default_rules, *rule_files(rules)]  # --rules adds to the bundled rules, with --checklist too
     chosen = [s.strip() for s in select.split(",") if s.strip()] if select else None
     return load_checklist(checklist_path, rule_paths, select=chosen, cache_dir=cache_dir)
