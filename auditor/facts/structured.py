@@ -35,6 +35,7 @@ class StructureError(ValueError):
 
 
 def normalise_dist(name: str) -> str:
+    """A distribution name as PEP 503 compares them: lower case, runs of ``-_.`` as one ``-``."""
     return re.sub(r"[-_.]+", "-", name).lower().strip()
 
 
@@ -42,8 +43,16 @@ _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def requirement_name(spec: str) -> str | None:
-    m = _REQ_NAME.match(spec)
-    return normalise_dist(m.group(1)) if m else None
+    """The distribution a requirement names, normalised: a PEP 508 specifier (extras, versions,
+    markers, ``name @ url``) is read by ``packaging``; what it refuses (a bare poetry table key
+    with odd characters, a pip option line's remainder) by its leading name, if any."""
+    from packaging.requirements import InvalidRequirement, Requirement  # here: only dependency files need it
+
+    try:
+        return normalise_dist(Requirement(spec).name)
+    except InvalidRequirement:
+        m = _REQ_NAME.match(spec)
+        return normalise_dist(m.group(1)) if m else None
 
 
 # -- YAML -----------------------------------------------------------------------------------
