@@ -19,6 +19,8 @@ from auditor.facts.pyast import cache_salt
 from auditor.render.jsonout import render_json
 from auditor.rules.schema import Checklist
 
+pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
+
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "reference-service"
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = {
     "app/db.py": (

@@ -17,6 +17,8 @@ from auditor.engine.discover import never_evidence, role_of
 from auditor.engine.scan import ScanOptions, scan
 from auditor.model import Report
 
+pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
+
 # Items whose evidence may sit in migration revisions.
 SCHEMA_ITEMS = frozenset({"db.migrations", "perf.indexing", "perf.query-optimization"})
 PROSE = "Run pg_dump nightly; add a /health route with SELECT 1, retry with exponential backoff, " \

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from auditor.engine.scan import ScanOptions, scan
+
+pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
 
 ROOT = Path(__file__).resolve().parent.parent
 

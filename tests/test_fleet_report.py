@@ -21,6 +21,8 @@ from auditor.fleet.history import load_view
 from auditor.fleet.store import open_store
 from tests.adoption_helpers import run_cli
 
+pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
+
 BASE = Path(__file__).parent / "data" / "fleet-report.json"
 CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
 

@@ -31,6 +31,8 @@ from tests.fleet_helpers import (
     generated,
 )
 
+pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
+
 
 @pytest.fixture(scope="module")
 def fleet_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:

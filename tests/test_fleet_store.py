@@ -21,6 +21,8 @@ from auditor.fleet.store import ServiceMeta, Store, engine_url, open_store
 from auditor.fleet.task import FETCH_ERROR, OK, REUSED, Result
 from tests.fleet_helpers import POSTGRES_ENV, postgres_database
 
+pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
+
 REPORT = Path(__file__).parent / "data" / "fleet-report.json"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from fnmatch import fnmatchcase
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,12 +19,14 @@ SETTINGS = settings(max_examples=2000, deadline=None)
 
 
 @SETTINGS
+@pytest.mark.slow
 @given(GLOB, TEXT)
 def test_a_segment_glob_answers_as_its_regex(pattern: str, text: str) -> None:
     assert _glob_full(pattern, text) is (_glob_re(pattern).match(text) is not None)
 
 
 @SETTINGS
+@pytest.mark.slow
 @given(st.lists(GLOB, max_size=4), TEXT)
 def test_path_matches_tries_the_file_name_for_globs_without_a_slash(patterns: list[str], path: str) -> None:
     name = path.rsplit("/", 1)[-1]
@@ -40,6 +43,7 @@ def test_a_path_glob_star_takes_dots_in_file_names_but_not_folders() -> None:
 
 
 @SETTINGS
+@pytest.mark.slow
 @given(st.lists(st.text(alphabet="ab.*?[]!_", max_size=8), min_size=1, max_size=4),
        st.lists(st.text(alphabet="ab._[]", max_size=10), max_size=8))
 def test_a_glob_set_selects_what_fnmatch_matches(patterns: list[str], names: list[str]) -> None:

@@ -14,6 +14,8 @@ from auditor.matchers.index import FactIndex
 from auditor.rules.schema import Checklist
 from auditor.testing import facts_of
 
+pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 

@@ -12,6 +12,8 @@ from auditor.engine.scan import PARALLEL_THRESHOLD, ScanOptions, match, scan
 from auditor.render.jsonout import render_json
 from auditor.rules.schema import Checklist
 
+pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
+
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "reference-service"
 
 

@@ -23,7 +23,7 @@ REFERENCE = CHECKOUT / "fixtures" / "reference-service"
 MINIMAL = CHECKOUT / "fixtures" / "minimal-service"
 GATE = {"fail_under": 0.75, "fail_on": ["missing:high"]}
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is needed")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("git") is None, reason="git is needed")]
 
 
 def _git(cwd: Path, *args: str) -> str:

@@ -23,7 +23,7 @@ from auditor.rules.schema import Checklist
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "reference-service"
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the standby needs os.fork")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(os, "fork"), reason="the standby needs os.fork")]
 
 
 @pytest.mark.parametrize(("argv", "expected"), [

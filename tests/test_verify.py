@@ -108,6 +108,7 @@ def test_document_without_checklist_lines_is_an_error() -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@pytest.mark.slow
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=400)
        | st.lists(st.sampled_from(["# T", "## Security", "- [x] Rate limiting", "* [ ] CORS", "```", "~~~",
                                    "1. [X] ", "- [x]", "   - [ ] Log  rotation ", "#", "- [y] x", "\r", ""]),
@@ -144,6 +145,7 @@ MINI_DOC = """# Mini
 """
 
 
+@pytest.mark.slow
 def test_cli_verify_and_fix(tmp_path: Path) -> None:
     project = _write_tree(tmp_path / "p", {
         "app/db.py": "from sqlalchemy import create_engine\nengine = create_engine('x', pool_size=5)\n",
@@ -167,6 +169,7 @@ def test_cli_verify_and_fix(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_cli_verify_missing_document(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["verify", str(tmp_path / "nope.md"), *MINI_ARGS])
     assert result.exit_code == 2
@@ -179,12 +182,14 @@ def _bundled_verify(fixture: str) -> subprocess.CompletedProcess[str]:
                            str(ROOT / "fixtures" / fixture)], capture_output=True, text=True, timeout=600, check=False)
 
 
+@pytest.mark.slow
 def test_seed_against_minimal_service_is_false() -> None:
     proc = _bundled_verify("minimal-service")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "ticked but missing: db.pooling" in proc.stdout or "ticked but" in proc.stdout
 
 
+@pytest.mark.slow
 def test_seed_against_reference_service_holds() -> None:
     proc = _bundled_verify("reference-service")
     assert proc.returncode == 0, proc.stdout + proc.stderr

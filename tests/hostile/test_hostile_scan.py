@@ -28,6 +28,8 @@ from auditor.engine.scan import ScanOptions, scan
 from auditor.render.jsonout import render_json
 from auditor.rules.schema import Checklist
 
+pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
+
 TIME_LIMIT = 90.0  # seconds for one scan of the corpus on 2 busy cores (it takes ~5)
 
 

@@ -16,6 +16,8 @@ from auditor.render.outputs import write_text
 from auditor.safewrite import TEMP_PREFIX, UnsafeWrite, write_atomic
 from auditor.store import write_entry
 
+pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
+
 APP = "from fastapi import FastAPI\napp = FastAPI()\n"
 
 
