@@ -1,7 +1,7 @@
 """Facts: small, plain, serialisable records of what a file contains, extracted once per file.
 
 Extractors know nothing about the checklist. A fact is a dict with a type ``t`` and a
-1-based ``line``; the other keys depend on the type (see each extractor's docstring).
+1-based ``line``; the other keys depend on the type, as :mod:`auditor.facts.schema` declares them.
 Facts depend only on a file's bytes, its path and kind, so they can be cached by content
 hash and extracted in parallel.
 """
