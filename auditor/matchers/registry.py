@@ -70,7 +70,8 @@ def matcher(name: str, params: type[Params], reads: tuple[str, ...] = (), presen
             definition: bool = False, own_file_filter: bool = False) -> Callable[[M], M]:
     """Register the decorated function as the matcher ``name`` with its options model.
 
-    ``reads``: the fact types (``t``, declared in :mod:`auditor.facts.schema`) it queries; ``presence``: its hits show something is there
+    ``reads``: the fact types (``t``, declared in :mod:`auditor.facts.schema`) it queries;
+    ``presence``: its hits show something is there
     (imported, declared), ``definition``: its hits are definitions (a function's or class's first
     line), and both are cited after those of conditions that show the practice at work;
     ``own_file_filter``: it applies ``file`` itself (to something other than the hit's path)."""
