@@ -231,3 +231,14 @@ def test_method_calls_know_their_receiver_where_the_file_says_it() -> None:
     assert "recv" not in calls["shared.execute"]  # built by two different callees: unknown
     assert calls["client.get"]["recv"] == "httpx.AsyncClient"  # the parameter's annotation
     assert "recv" not in calls["conn.execute"]
+
+
+def test_dockerfile_comment_and_blank_lines_inside_a_continuation_are_dropped() -> None:
+    from auditor.facts.dockerfile import extract_dockerfile
+
+    text = ("FROM python:3.12\nRUN apt-get update && apt-get install -y \\\n  # for TLS\n  ca-certificates \\\n\n"
+            "  curl \\\n    && rm -rf /var/lib/apt/lists/*\nUSER app\n")
+    facts = extract_dockerfile(text)
+    assert [(f["name"], f["line"]) for f in facts] == [("FROM", 1), ("RUN", 2), ("USER", 8)]
+    assert " ".join(facts[1]["args"].split()) == (
+        "apt-get update && apt-get install -y ca-certificates curl && rm -rf /var/lib/apt/lists/*")

@@ -36,12 +36,14 @@ def extract_dockerfile(text: str) -> list[Fact]:
         parts = [stripped]
         while parts[-1].endswith(escape) and i < len(lines):
             parts[-1] = parts[-1][:-1].rstrip()
-            nxt = lines[i].strip()
+            # comment and empty lines inside a continuation are dropped, as Docker does: the
+            # instruction goes on with the next line
+            while i < len(lines) and (not lines[i].strip() or lines[i].strip().startswith("#")):
+                i += 1
+            if i >= len(lines):
+                break
+            parts.append(lines[i].strip())
             i += 1
-            if nxt.startswith("#"):
-                parts.append("")
-                continue
-            parts.append(nxt)
         joined = " ".join(p for p in parts if p)
         m = re.match(r"^([A-Za-z]+)\s*(.*)$", joined, re.S)
         if not m:
