@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,25 @@ def test_unterminated_statement_fails_as_radon_does() -> None:
         analyze("x = (1,\n")
     with pytest.raises(SyntaxError):
         raw_metrics("x = (1,\n")
+
+
+CORPUS = Path(os.environ.get("AUDITOR_CORPUS", "/tmp/corpus"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="no labelled corpus trees (set AUDITOR_CORPUS)")
+def test_every_python_file_of_the_corpus_agrees_with_radon() -> None:
+    """The one-pass metrics stay only while they equal radon's on real repositories."""
+    checked = 0
+    differ = []
+    for path in sorted(CORPUS.rglob("*.py")):
+        try:
+            text = path.read_text(encoding="utf-8")
+            expected = analyze(text)
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            continue  # radon itself cannot read it: the extractor warns instead
+        checked += 1
+        if raw_metrics(text) != expected:
+            differ.append(str(path.relative_to(CORPUS)))
+    assert checked > 1000
+    assert differ == []
