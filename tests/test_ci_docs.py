@@ -31,8 +31,8 @@ REPO_URL = "https://github.com/checklist-auditor/checklist-auditor"
 TAG = "v0.1.0"
 BIN = Path(sys.executable).parent
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None or shutil.which("bash") is None,
-                                reason="git and bash are needed")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("git") is None or shutil.which("bash") is None,
+                                reason="git and bash are needed")]
 
 
 def fenced_blocks() -> list[tuple[str, str]]:

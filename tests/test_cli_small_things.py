@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from adoption_helpers import CHECKLIST, RULES, make_project, run_cli
 
+pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
+
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = ROOT / "fixtures" / "minimal-service"
 

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FORMATS = ("json", "html", "markdown", "sarif", "junit", "text")
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is needed")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("git") is None, reason="git is needed")]
 
 
 def _git(cwd: Path, *args: str, date: str = "2024-03-01T12:00:00+00:00") -> str:

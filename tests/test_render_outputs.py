@@ -58,7 +58,9 @@ def test_all_outputs_from_one_scan(tmp_path: Path) -> None:
     results = sarif["runs"][0]["results"]
     assert {r["ruleId"] for r in results} == {"db.pooling", "db.migrations", "docker.healthcheck", "docker.secrets"}
     no_evidence = next(r for r in results if r["ruleId"] == "db.migrations")
-    assert no_evidence["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "Dockerfile"
+    # a missing item sits where its section's first evidence is (db.pooling's), not on a root file
+    assert no_evidence["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
+        "app/%3Cscript%3Ealert%281%29%3Cscript%3E.py"
     assert "Alembic migrations are kept." in sarif["runs"][0]["tool"]["driver"]["rules"][1]["fullDescription"]["text"]
 
     junit = ET.fromstring(files["junit"].read_bytes())
