@@ -29,7 +29,7 @@ def test_gitignore_and_environments_are_skipped(tmp_path: Path) -> None:
     write(tmp_path, "sub/local.py")
     write(tmp_path, "sub/other.py")
     paths = [f.path for f in discover(tmp_path).files]
-    assert paths == ["app/keep.gen.py", "app/main.py", "sub/other.py"]
+    assert paths == [".gitignore", "app/keep.gen.py", "app/main.py", "sub/.gitignore", "sub/other.py"]
 
 
 def test_roles_follow_the_ground_rules() -> None:
@@ -70,14 +70,16 @@ def test_evidence_tiers_put_the_running_service_first() -> None:
     assert evidence_tier("docs/deploy.md", "docs") == 3
 
 
-def test_templates_changelogs_licences_and_auditor_config_are_never_listed(tmp_path: Path) -> None:
+def test_templates_changelogs_licences_and_auditor_config_are_listed_only_as_meta(tmp_path: Path) -> None:
     for rel in (".github/ISSUE_TEMPLATE/bug.yml", ".github/PULL_REQUEST_TEMPLATE.md", "CHANGELOG.md",
                 "docs/changelog.rst", "LICENSE", "LICENSE.txt", "COPYING", "changes/123.feature.md",
                 ".auditor.yaml", "app/history.py", "app/main.py", "docs/backups.md"):
         target = tmp_path / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("x = 1\n")
-    assert [f.path for f in discover(tmp_path).files] == ["app/history.py", "app/main.py", "docs/backups.md"]
+    found = discover(tmp_path).files
+    assert [f.path for f in found if f.role != "meta"] == ["app/history.py", "app/main.py", "docs/backups.md"]
+    assert all(f.kind == "other" for f in found if f.role == "meta")  # no facts: a team's rule may name them
 
 
 def test_kinds() -> None:
@@ -143,4 +145,5 @@ def test_extensionless_scripts_are_classified_by_their_shebang(tmp_path: Path) -
     write(tmp_path, "bin/manage", "#!/usr/bin/env python3\nimport os\n")
     write(tmp_path, "LICENSE", "MIT\n")
     kinds = {f.path: f.kind for f in discover(tmp_path).files}
-    assert kinds == {"scripts/postgres/backup": "text", "bin/manage": "python"}
+    assert {path: kind for path, kind in kinds.items() if kind != "other"} == {
+        "scripts/postgres/backup": "text", "bin/manage": "python"}

@@ -44,6 +44,13 @@ _SEED_NAME = re.compile(r"(?:seeds?|demo|load_demo|create_demo|generate_demo)(?:
                         r"|(?:create|generate|load|make|insert)_(?:fake|dummy|sample|test|seed)_\w*"
                         r"|\w*_(?:demo|fake|dummy|sample|seed)_?data")
 
+# Files no extractor reads (CODEOWNERS, LICENSE, any .json, files without an extension): they have
+# no facts, only a path and, when UTF-8, their text. Rules see them by naming the kind or a file.
+OTHER_KIND = "other"
+# Licences, changelogs, issue templates, the auditor's own configuration: never evidence for the
+# bundled rules (items.md), visible to a team's rule that names this role.
+META_ROLE = "meta"
+
 DEFAULT_MAX_FILE_BYTES = 2_000_000
 MAX_FOLDER_DEPTH = 200
 _SPECIAL = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
@@ -242,7 +249,8 @@ def discover(
     exclude: list[str] | None = None,
     include: list[str] | None = None,
 ) -> Discovery:
-    """List the files under root that extractors read, sorted by path."""
+    """List the files under root, sorted by path: each with the kind of extractor that reads it
+    (``other`` when none does) and its role."""
     root = root.resolve()
     result = Discovery()
     ignore = _Ignore()
@@ -325,20 +333,25 @@ def discover(
                 if what is not None and not ignore.ignored(rel, False):
                     result.warnings.append((rel, f"skipped: {what}, not a regular file"))
                 continue
-            if never_evidence(rel):
-                continue
-            kind = kind_of(rel)
-            if kind is None and "." not in entry.name:
-                kind = shebang_kind(entry.path)
-            if kind is None or ignore.ignored(rel, False):
+            if ignore.ignored(rel, False):
                 continue
             if include and not any(fnmatch(rel, pat) for pat in include):
                 continue
+            role = role_of(rel)
+            kind: str | None = None
+            if never_evidence(rel):
+                role = META_ROLE  # named by a team's own rule only: never evidence otherwise
+            else:
+                kind = kind_of(rel)
+                if kind is None and "." not in entry.name:
+                    kind = shebang_kind(entry.path)
+            kind = kind or OTHER_KIND
             size = st.st_size
             if size > max_file_bytes:
-                result.warnings.append((rel, f"skipped: {size} bytes is over the {max_file_bytes}-byte limit"))
+                if kind != OTHER_KIND:  # a large image or archive is no extractor's business
+                    result.warnings.append((rel, f"skipped: {size} bytes is over the {max_file_bytes}-byte limit"))
                 continue
-            result.files.append(SourceFile(path=rel, kind=kind, role=role_of(rel), size=size))
+            result.files.append(SourceFile(path=rel, kind=kind, role=role, size=size))
         if pushed:
             ignore.specs.pop()
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from auditor.engine.caches import FactCache, ResultCache
 from auditor.engine.discover import SourceFile
 from auditor.facts import FileFacts
-from auditor.facts.extract import TEXT_KINDS, decode, extract_bytes
+from auditor.facts.extract import NAMED_TEXT_KINDS, TEXT_KINDS, decode, extract_bytes, named_text
 
 if TYPE_CHECKING:  # the standby worker extracts without loading the matchers (and pydantic)
     from auditor.engine.plan import LeafPlan
@@ -135,6 +135,8 @@ def crash_warning(source: SourceFile, seconds: float, elapsed: float) -> FileFac
 def with_text(facts: FileFacts, data: bytes) -> FileFacts:
     if facts.kind in TEXT_KINDS or facts.kind in ("yaml", "compose", "workflow", "k8s", "prometheus"):
         facts.text = decode(data)[:1_000_000]
+    elif facts.kind in NAMED_TEXT_KINDS:
+        facts.text = named_text(data)
     return facts
 
 

@@ -20,6 +20,8 @@ from auditor.facts.structured import (
     extract_yaml,
 )
 
+# Kinds whose text a text search reads only when the rule names the kind or the file.
+NAMED_TEXT_KINDS = frozenset({"json", "other"})
 TEXT_KINDS = frozenset({"markdown", "ini", "env", "conf", "text", "requirements", "dockerfile", "helm", "toml"})
 MAX_TEXT_CHARS = 1_000_000
 # LibCST's native parser crashes the process (stack overflow) on deeply nested brackets and
@@ -183,4 +185,16 @@ def extract_bytes(source: Source, data: bytes, max_yaml_nodes: int = 200_000) ->
         out.warnings.append(f"not parsed: {exc}")
     if out.kind in TEXT_KINDS or kind in TEXT_KINDS or out.kind in ("yaml", "compose", "workflow", "k8s", "prometheus"):
         out.text = text[:MAX_TEXT_CHARS]
+    elif kind in NAMED_TEXT_KINDS:
+        out.text = named_text(data)
     return out
+
+
+def named_text(data: bytes) -> str | None:
+    """The text of a JSON or ``other`` file, or None when it is not UTF-8 text (an image, an archive)."""
+    if b"\x00" in data:
+        return None
+    try:
+        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")[:MAX_TEXT_CHARS]
+    except UnicodeDecodeError:
+        return None

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from auditor.facts.extract import NAMED_TEXT_KINDS
 from auditor.matchers.index import FactIndex, Hit
 from auditor.matchers.patterns import (
     Regex,
@@ -88,7 +89,8 @@ class TextParams(Params):
     """Text search in non-Python files (Markdown, nginx, ini, Makefile, scripts...). A last
     resort: each use says why no structured matcher fits."""
 
-    kind: list[str] = Field(default_factory=list, description="file kinds; empty = all text kinds")
+    kind: list[str] = Field(default_factory=list, description="file kinds; empty = all text kinds (json and "
+                            "other only when the rule names them or gives file)")
     pattern: Regex
     ignore_case: bool = False
     _n = field_validator("kind", mode="before")(listify)
@@ -103,6 +105,8 @@ def match_text(p: TextParams, index: FactIndex) -> list[Hit]:
     for file in index.iter_files(p.roles(), kinds):
         if file.text is None or (p.file and not path_matches(file.path, p.file)):
             continue
+        if kinds is None and not p.file and file.kind in NAMED_TEXT_KINDS:
+            continue  # JSON and files no extractor reads: searched when the rule names them
         text = file.text
         line, counted = 1, 0  # matches come in order: count newlines since the previous one only
         in_file = 0

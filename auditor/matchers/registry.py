@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from auditor.matchers.index import FactIndex, Hit
 from auditor.matchers.patterns import Regex, compiled_regex, listify, path_matches
 
-ROLES = ("runtime", "test", "docs", "tooling", "migration")
+ROLES = ("runtime", "test", "docs", "tooling", "migration", "meta")
 
 
 class Params(BaseModel):

@@ -128,7 +128,7 @@ _GROUP_KEYS: dict[str, Callable[[Hit], Any]] = {
 
 # How close a file is to the service's own runtime, for ordering evidence: the running service
 # first, then its scripts and migration revisions, then tooling and tests, docs last.
-_ROLE_TIERS = {"runtime": 0, "migration": 1, "tooling": 2, "test": 2, "docs": 3}
+_ROLE_TIERS = {"runtime": 0, "migration": 1, "tooling": 2, "test": 2, "docs": 3, "meta": 3}
 SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools"})
 
 
