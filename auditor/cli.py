@@ -327,5 +327,47 @@ def test_rules_cmd(paths: tuple[Path, ...], quiet: bool) -> None:
         sys.exit(EXIT_GATE_FAILED)
 
 
+@main.group("cache")
+def cache_group() -> None:
+    """The fact and report cache: what it holds, and pruning it to its size limit.
+
+    The limit is 500 MB unless CHECKLIST_AUDITOR_CACHE_LIMIT says otherwise (500M, 2G, 800k);
+    a scan that writes entries evicts the least recently used ones beyond it.
+    """
+
+
+_CACHE_DIR = click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
+                          help="Cache folder (default: user cache dir).")
+
+
+@cache_group.command("info")
+@_CACHE_DIR
+def cache_info(cache_dir: Path | None) -> None:
+    """The cache folder, its entry count, size and limit."""
+    from auditor.cachesize import configured_limit, human, usage
+
+    folder = cache_dir or default_cache_dir()
+    used = usage(folder)
+    limit = configured_limit()
+    echo_out(f"folder:  {folder}\nentries: {used.entries}\nsize:    {human(used.size)} ({used.size} bytes)\n"
+             f"limit:   {human(limit)} ({limit} bytes)")
+
+
+@cache_group.command("prune")
+@_CACHE_DIR
+@click.option("--max-size", help="Prune to this size (500M, 2G, 800k) instead of the configured limit.")
+@click.option("--all", "everything", is_flag=True, help="Remove every entry.")
+def cache_prune(cache_dir: Path | None, max_size: str | None, everything: bool) -> None:
+    """Remove the least recently used entries until the cache fits its limit (or all with --all)."""
+    from auditor.cachesize import configured_limit, human, parse_size, prune
+
+    if everything and max_size is not None:
+        raise click.UsageError("--all and --max-size exclude each other")
+    limit = 0 if everything else parse_size(max_size, "--max-size") if max_size is not None else configured_limit()
+    folder = cache_dir or default_cache_dir()
+    removed = prune(folder, limit)
+    echo_out(f"{folder}: removed {removed.entries} entries ({human(removed.size)})")
+
+
 if __name__ == "__main__":  # pragma: no cover
     run()

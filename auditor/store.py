@@ -42,4 +42,8 @@ def read_entry(path: Path, key: str) -> dict[str, Any] | None:
         return None
     if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT or entry.get("key") != key:
         return None
+    try:
+        os.utime(path)  # a hit is a use: pruning evicts the least recently used entries first
+    except OSError:
+        pass
     return entry

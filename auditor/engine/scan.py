@@ -333,4 +333,8 @@ def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: Sc
     report.code_health = code_health(f for f in files if f.role == "runtime")
     if reports is not None and not any(transient(f) for f in files):
         reports.put(key, report)
+        if options.cache_dir is not None:  # after a scan that wrote: one served from the cache walks no folder
+            from auditor.cachesize import configured_limit, prune
+
+            prune(options.cache_dir, configured_limit())
     return stamp(report, root, loaded.path)
