@@ -15,7 +15,9 @@ from typing import Any
 
 from auditor.safewrite import read_regular, write_atomic
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+"""Bumped whenever what an entry holds changes shape (2: call facts carry their keywords' lines),
+so entries of an older format are ignored and rebuilt."""
 
 
 def default_cache_dir() -> Path:

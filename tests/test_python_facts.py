@@ -160,6 +160,7 @@ def test_syntax_errors_raise_for_the_caller_to_report() -> None:
         "try:\n    a()\nexcept A:\n    b()\nelse:\n    c()\nfinally:\n    d()\n",
         "if a(): b()\nelif c(): d()\nelse: e()\nwith f() as g, h(): i()\n",
         "x = {'k': f(1), **g()}\ny = lambda q=r(): s(q)\n",
+        "x = f(\n    a=1, b=g(c=2,\n        d=3),\n    **kw,\n    e=4)\nclass K(B,\n        metaclass=M): pass\n",
     ],
 )
 def test_anchor_lines_agree_with_libcst_positions(code: str) -> None:
@@ -242,3 +243,31 @@ def test_dockerfile_comment_and_blank_lines_inside_a_continuation_are_dropped() 
     assert [(f["name"], f["line"]) for f in facts] == [("FROM", 1), ("RUN", 2), ("USER", 8)]
     assert " ".join(facts[1]["args"].split()) == (
         "apt-get update && apt-get install -y ca-certificates curl && rm -rf /var/lib/apt/lists/*")
+
+
+def test_keywords_of_multiline_calls_record_their_lines() -> None:
+    out = facts(
+        """
+        from sqlalchemy import create_engine
+
+        engine = create_engine(
+            URL,
+            pool_size=5, max_overflow=2,
+            pool_pre_ping=True,
+        )
+        short = create_engine(URL, pool_recycle=60)
+
+        @retry(stop=3,
+               wait=wait_exponential(multiplier=1,
+                                     max=10))
+        def fetch(): ...
+        """
+    )
+    calls = {f["name"]: f for f in out if f["t"] == "call"}
+    engine = next(f for f in out if f["t"] == "call" and f["line"] == 4)
+    assert engine["kwl"] == {"pool_size": 6, "max_overflow": 6, "pool_pre_ping": 7}
+    short = next(f for f in out if f["t"] == "call" and f["line"] == 9)
+    assert "kwl" not in short  # every keyword sits on the call's line
+    (decorator,) = [f for f in out if f["t"] == "decorator"]
+    assert decorator["line"] == 11 and decorator["kwl"] == {"wait": 12}
+    assert calls["wait_exponential"]["kwl"] == {"max": 13}

@@ -1,7 +1,7 @@
 """One walk over a file's :mod:`ast` tree: its nesting depth and where its anchors start.
 
 The depth is what the parser guard checks before LibCST sees the file; the anchors (start
-positions of statements, calls, decorators and except handlers) are where LibCST facts take
+positions of statements, calls, decorators, except handlers and keyword arguments) are where LibCST facts take
 their lines from. Both come from the same walk, so the tree is traversed once for the two.
 """
 
@@ -22,11 +22,13 @@ class Outline:
 
 def outline(tree: ast.AST) -> Outline:
     """The deepest nesting and the anchor positions, by group (``stmt``, ``call``, ``decorator``,
-    ``handler``), in no particular order."""
+    ``handler``, ``keyword``: named keyword arguments of calls and class definitions), in no
+    particular order."""
     stmts: list[Position] = []
     calls: list[Position] = []
     decorators: list[Position] = []
     handlers: list[Position] = []
+    keywords: list[Position] = []
     best = 0
     children = ast.iter_child_nodes
     stack: list[tuple[ast.AST, int]] = [(tree, 1)]
@@ -45,7 +47,11 @@ def outline(tree: ast.AST) -> Outline:
                           -(node.end_col_offset or 0)))
         elif isinstance(node, ast.ExceptHandler):
             handlers.append((node.lineno, node.col_offset, 0, 0))
+        elif isinstance(node, ast.keyword):
+            if node.arg is not None:
+                keywords.append((node.lineno, node.col_offset, 0, 0))
         depth += 1
         for child in children(node):
             push((child, depth))
-    return Outline(best, {"stmt": stmts, "call": calls, "decorator": decorators, "handler": handlers})
+    return Outline(best, {"stmt": stmts, "call": calls, "decorator": decorators, "handler": handlers,
+                          "keyword": keywords})

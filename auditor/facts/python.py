@@ -7,11 +7,13 @@ function/class or ``<module>``):
 - ``call``      ``name``: callee resolved through imports (``sqlalchemy.create_engine``;
                 method calls keep their receiver text, ``engine.dispose``; a call in a
                 chain is marked ``()``, ``structlog.get_logger().info``), ``args``:
-                positional values, ``kw``: keyword name -> value; ``recv``, when known,
+                positional values, ``kw``: keyword name -> value, ``kwl``: keyword name ->
+                line, for the keywords of a multi-line call that sit below its first line
+                (``pool_pre_ping=True`` on its own line); ``recv``, when known,
                 what the method's receiver is: the one callee the file assigns it from
                 (``self._lock = filelock.FileLock(...)`` gives ``filelock.FileLock``) or the
                 annotation of the enclosing function's parameter of that name.
-- ``decorator`` ``name``, ``args``, ``kw`` like a call (a bare decorator has no args),
+- ``decorator`` ``name``, ``args``, ``kw``, ``kwl`` like a call (a bare decorator has no args),
                 ``target``: the decorated function or class.
 - ``function``  ``name``, ``async``, ``params`` (name, ``ann``: names in the annotation,
                 ``default``), ``returns``: names in the return annotation, ``yields``,
@@ -146,12 +148,17 @@ class _Extractor(cst.CSTVisitor):
     Facts get their line from an *anchor*: the node itself for calls, decorators, except
     handlers and statements, otherwise the innermost enclosing anchor. Anchors are numbered
     per group in visiting (source) order; lines are filled in afterwards (see ``_anchor_lines``).
+    Keyword arguments are numbered the same way (group ``keyword``) but anchor nothing inside
+    them: they only give the calls that pass them the line of each keyword.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.facts: list[Fact] = []
-        self.anchors: dict[str, list[cst.CSTNode]] = {"stmt": [], "call": [], "decorator": [], "handler": []}
+        self.anchors: dict[str, list[cst.CSTNode]] = {"stmt": [], "call": [], "decorator": [], "handler": [],
+                                                      "keyword": []}
+        # keyword arguments not visited yet -> the call and decorator facts that pass them
+        self.pending_keywords: dict[int, list[Fact]] = {}
         self.anchor_stack: list[tuple[str, int]] = [("none", 0)]
         self.aliases: dict[str, str] = {}
         self.scope: list[str] = []
@@ -273,6 +280,21 @@ class _Extractor(cst.CSTVisitor):
         _walk(_Names(), node)
         return names
 
+    def _keyword_lines(self, fact: Fact, args: Sequence[cst.Arg]) -> None:
+        """Ask for the line of each keyword ``fact`` records (filled in when the walk reaches it)."""
+        fact["kwl"] = {}
+        for arg in args[:40]:
+            if arg.keyword is not None:
+                self.pending_keywords.setdefault(id(arg), []).append(fact)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is None:
+            return
+        nodes = self.anchors["keyword"]
+        for fact in self.pending_keywords.pop(id(node), ()):
+            fact["kwl"][node.keyword.value] = len(nodes)
+        nodes.append(node)
+
     def _args(self, args: Sequence[cst.Arg]) -> tuple[list[Any], dict[str, Any]]:
         positional: list[Any] = []
         kw: dict[str, Any] = {}
@@ -342,6 +364,8 @@ class _Extractor(cst.CSTVisitor):
             decorators.append(name)
             fact: Fact = {"t": "decorator", "line": ("decorator", first + i), "scope": qual, "name": name,
                           "args": args, "kw": kw, "target": node.name.value}
+            if isinstance(d, cst.Call):
+                self._keyword_lines(fact, d.args)
             self.facts.append(fact)
         params = []
         all_params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
@@ -381,8 +405,11 @@ class _Extractor(cst.CSTVisitor):
             name = _dotted(d.func if isinstance(d, cst.Call) else d) or "<expr>"
             decorators.append(name)
             args, dkw = self._args(d.args) if isinstance(d, cst.Call) else ([], {})
-            self.facts.append({"t": "decorator", "line": ("decorator", first + i), "scope": qual, "name": name,
-                               "args": args, "kw": dkw, "target": node.name.value})
+            dfact: Fact = {"t": "decorator", "line": ("decorator", first + i), "scope": qual, "name": name,
+                           "args": args, "kw": dkw, "target": node.name.value}
+            if isinstance(d, cst.Call):
+                self._keyword_lines(dfact, d.args)
+            self.facts.append(dfact)
         self.facts.append({"t": "class", "line": self._line(node.name), "scope": qual,
                            "name": node.name.value, "bases": bases, "kw": kw, "decorators": decorators})
         self.scope.append(node.name.value)
@@ -395,7 +422,7 @@ class _Extractor(cst.CSTVisitor):
         name = _dotted(node.func) or "<expr>"
         self.callee_nodes.add(id(node.func))
         args, kw = self._args(node.args)
-        self._add("call", node, name=name, args=args, kw=kw)
+        self._keyword_lines(self._add("call", node, name=name, args=args, kw=kw), node.args)
         if self.handler_stack:
             self.handler_stack[-1]["calls"].append(name)
         if name in ("dict",) and kw:
@@ -721,6 +748,8 @@ def _metadata_lines(module: cst.Module, anchors: dict[str, list[cst.CSTNode]]) -
             target: cst.CSTNode = node
             if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
                 target = node.name
+            elif isinstance(node, cst.Arg) and node.keyword is not None:
+                target = node.keyword
             lines.append(positions[target].start.line if target in positions else 1)
         out[group] = lines
     return out
@@ -784,6 +813,11 @@ def extract_python(source: bytes, tree: ast.AST | None = None, shape: Outline | 
             if fact.get("name"):
                 fact["name"] = _resolve(fact["name"], aliases)
         if t in ("call", "decorator"):
+            keyword_lines = lines.get("keyword", [])
+            kwl = {k: keyword_lines[o] for k, o in fact.pop("kwl", {}).items() if o < len(keyword_lines)}
+            kwl = {k: line for k, line in kwl.items() if line != fact["line"]}
+            if kwl:
+                fact["kwl"] = kwl
             fact["args"] = _resolve_value(fact["args"], aliases)
             fact["kw"] = _resolve_value(fact["kw"], aliases)
         elif t == "class":

@@ -88,9 +88,12 @@ def _receiver_is(fact: Fact, patterns: list[str]) -> bool:
     return name_matches(known, patterns)
 
 
-def _call_like(p: CallParams, fact: Fact) -> str | None:
-    """The hit's key when the call's arguments satisfy ``p`` (its name has matched already)."""
+def _call_like(p: CallParams, fact: Fact) -> tuple[str, int] | None:
+    """The hit's key and line when the call's arguments satisfy ``p`` (its name has matched
+    already). The line is the decisive keyword's (the one the key comes from) when the call
+    spans lines and the condition names a keyword, else the call's."""
     key = fact["name"]
+    keyword: str | None = None
     if p.receiver and not _receiver_is(fact, p.receiver):
         return None
     if p.not_receiver and _receiver_is(fact, p.not_receiver):
@@ -100,14 +103,14 @@ def _call_like(p: CallParams, fact: Fact) -> str | None:
         present = [k for pat in p.kwargs for k in kw if fnmatchcase(k, pat)]
         if not present:
             return None
-        key = present[0]
+        key = keyword = present[0]
     for name, pattern in p.kwarg.items():
         if name not in kw:
             return None
         found = value_matches(kw[name], pattern)
         if found is None:
             return None
-        key = found
+        key, keyword = found, name
     for name, pattern in p.not_kwarg.items():
         if name in kw and value_matches(kw[name], pattern) is not None:
             return None
@@ -117,23 +120,26 @@ def _call_like(p: CallParams, fact: Fact) -> str | None:
         found = next((t for a in fact.get("args", []) if (t := value_matches(a, p.arg)) is not None), None)
         if found is None:
             return None
-        key = found
+        key, keyword = found, None
     if p.first_arg is not None:
         args = fact.get("args", [])
         found = value_matches(args[0], p.first_arg) if args else None
         if found is None:
             return None
-        key = found
-    return key
+        key, keyword = found, None
+    line: int = fact["line"]
+    if keyword is not None:
+        line = fact.get("kwl", {}).get(keyword, line)
+    return key, line
 
 
 @matcher("python.call", CallParams, reads=("call",))
 def match_call(p: CallParams, index: FactIndex) -> list[Hit]:
     hits = []
     for file, fact in index.facts_where("call", "name", _name_accept(p.name), p.roles(), _PY):
-        key = _call_like(p, fact)
-        if key is not None:
-            hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
+        found = _call_like(p, fact)
+        if found is not None:
+            hits.append(Hit(file.path, found[1], found[0], fact["scope"]))
     return hits
 
 
@@ -149,9 +155,9 @@ def match_decorator(p: DecoratorParams, index: FactIndex) -> list[Hit]:
     for file, fact in index.facts_where("decorator", "name", _name_accept(p.name), p.roles(), _PY):
         if p.target and not compiled_regex(p.target).search(fact["target"]):
             continue
-        key = _call_like(p, fact)
-        if key is not None:
-            hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
+        found = _call_like(p, fact)
+        if found is not None:
+            hits.append(Hit(file.path, found[1], found[0], fact["scope"]))
     return hits
 
 
