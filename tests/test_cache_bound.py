@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from auditor.cachesize import prune, usage
 from auditor.cli import main
-from auditor.store import read_entry, write_entry
+from auditor.store import CACHE_FORMAT, read_entry, write_entry
 
 
 def fill(folder: Path, count: int, pad: int = 1000) -> list[Path]:
@@ -18,7 +18,7 @@ def fill(folder: Path, count: int, pad: int = 1000) -> list[Path]:
     for n in range(count):
         key = f"{n:02d}" * 32
         path = folder / key[:2] / f"{key}.json"
-        write_entry(path, {"format": 1, "key": key, "pad": "x" * pad})
+        write_entry(path, {"format": CACHE_FORMAT, "key": key, "pad": "x" * pad})
         os.utime(path, (1_000_000 + n, 1_000_000 + n))  # entry 0 is the oldest
         paths.append(path)
     return paths

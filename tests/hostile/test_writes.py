@@ -14,7 +14,7 @@ from hostile_corpus import PYTHON, REPO
 from auditor.errors import EXIT_USAGE as EXIT_CONFIG
 from auditor.render.outputs import write_text
 from auditor.safewrite import TEMP_PREFIX, UnsafeWrite, write_atomic
-from auditor.store import write_entry
+from auditor.store import CACHE_FORMAT, write_entry
 
 pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
 
@@ -140,7 +140,7 @@ def test_full_cache_disk_leaves_no_temporary_files(tmp_path: Path, monkeypatch: 
 
     monkeypatch.setattr(os, "write", full_disk)
     for i in range(50):
-        write_entry(tmp_path / "ab" / f"{i}.json", {"format": 1, "key": str(i), "facts": []})
+        write_entry(tmp_path / "ab" / f"{i}.json", {"format": CACHE_FORMAT, "key": str(i), "facts": []})
     monkeypatch.undo()
     leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert leftovers == []
