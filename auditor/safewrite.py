@@ -146,8 +146,18 @@ def read_regular(path: Path, max_bytes: int | None = None) -> bytes:
             raise OSError(errno.EINVAL, "not a regular file")
         if max_bytes is not None and st.st_size > max_bytes:
             raise OSError(errno.EFBIG, f"{st.st_size} bytes is over the {max_bytes}-byte limit")
+        # read what fstat says plus one byte (to see growth), never a max_bytes-sized buffer: a
+        # buffer over malloc's mmap threshold stays a mapping of its own per kept file, and a tree
+        # of many small files ran into the kernel's limit on mappings
+        want = st.st_size + 1 if max_bytes is None else min(st.st_size, max_bytes) + 1
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+            chunks = [handle.read(want)]
+            while chunks[-1] and (max_bytes is None or sum(map(len, chunks)) <= max_bytes):
+                more = handle.read(65536 if max_bytes is None else min(65536, max_bytes + 1))
+                if not more:
+                    break
+                chunks.append(more)
+        data = b"".join(chunks)
     finally:
         os.close(fd)
     if max_bytes is not None and len(data) > max_bytes:

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "auditor"
 
 LAYERS: list[tuple[str, ...]] = [
     ("auditor", "auditor.errors", "auditor.resources", "auditor.safewrite"),
-    ("auditor.yamlmarks", "auditor.model", "auditor.store"),
+    ("auditor.yamlmarks", "auditor.model", "auditor.store", "auditor.cachesize"),
     ("auditor.facts", "auditor.render"),
     ("auditor.matchers",),
     ("auditor.rules",),

@@ -49,15 +49,17 @@ def test_remediation_code_blocks_survive_inside_the_report_details() -> None:
         item.remediation = remediation
     markdown = render_markdown(report, max_chars=10_000_000)
     tokens = markdown_it.MarkdownIt("commonmark").parse(markdown)
-    fences = [t for t in tokens if t.type == "fence"]
+    # code leaves Markdown as an escaped <pre><code> HTML block: shown as code, nothing inside is markup
+    blocks = [t for t in tokens if t.type == "html_block" and t.content.startswith("<pre><code>")]
     expected = sum(1 for _, r in _remediations() if re.search(r"\n {2,}\S", r))
-    assert len(fences) >= expected
+    assert len(blocks) >= expected
 
 
 def test_evidence_links_with_link_base() -> None:
     report = sample_report({"db.retry": "partial"})
     markdown = render_markdown(report, link_base="https://forge.example/o/r/blob/abc123")
-    assert '<a href="https://forge.example/o/r/blob/abc123/app/db_retry.py#L2">app/db&#95;retry.py:2</a>' in markdown
+    assert ('<a href="https://forge.example/o/r/blob/abc123/app/db_retry.py#L2">'
+            '<code>app/db&#95;retry.py:2</code></a>') in markdown
     assert "<a href" not in render_markdown(report)
 
 

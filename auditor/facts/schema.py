@@ -40,6 +40,8 @@ class CallFact(Scoped):
     (``engine.dispose``), a call in a chain is marked ``()`` (``structlog.get_logger().info``)."""
     args: list[Value]
     kw: dict[str, Value]
+    kwl: NotRequired[dict[str, int]]
+    """The line of each keyword written below the call's first line (the decisive line to cite)."""
     recv: NotRequired[str]
     """For a method call, what its receiver is known to be: the callee it was built from or its
     parameter annotation (``conn = engine.connect()`` then ``conn.execute``)."""
@@ -50,6 +52,7 @@ class DecoratorFact(Scoped):
     name: str
     args: list[Value]
     kw: dict[str, Value]
+    kwl: NotRequired[dict[str, int]]
     target: str
     """The decorated function or class."""
 

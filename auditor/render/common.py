@@ -151,8 +151,9 @@ def md_inline(text: str, limit: int | None = None) -> str:
 
 def md_block(text: str) -> str:
     """Several lines of text (a remediation) as inert Markdown: prose lines escaped as by
-    :func:`md_inline`, blank lines kept, and indented code as ``<pre>`` blocks (an HTML block:
-    Markdown leaves it alone, GitHub mentions and links nobody inside it)."""
+    :func:`md_inline`, blank lines kept, and code (indented runs, see :func:`fence_code`, and
+    fenced blocks) as ``<pre>`` blocks (an HTML block: Markdown leaves it alone, GitHub mentions
+    and links nobody inside it)."""
     out: list[str] = []
     code: list[str] = []
 
@@ -164,7 +165,19 @@ def md_block(text: str) -> str:
             out.extend([*([""] if out and out[-1] else []), f"<pre><code>{body}</code></pre>", ""])
             code.clear()
 
-    for line in clean(text).strip("\n").splitlines():
+    fence: list[str] | None = None  # inside a fenced block: its info string, then its lines
+    for line in fence_code(clean(text)).strip("\n").splitlines():
+        if fence is not None:
+            if _FENCE_LINE.match(line):
+                code.extend(fence[1:])
+                flush()
+                fence = None
+            else:
+                fence.append(line)
+            continue
+        if _FENCE_LINE.match(line) and not code:
+            fence = [line]
+            continue
         if line.startswith(("    ", "\t")) and (code or not out or not out[-1]):
             code.append(line[4:] if line.startswith("    ") else line[1:])
             continue
@@ -174,6 +187,9 @@ def md_block(text: str) -> str:
         flush()
         out.append(md_inline(line) if line.strip() else "")
     flush()
+    if fence is not None:  # never closed: still code, never prose
+        code.extend(fence[1:])
+        flush()
     return "\n".join(out).strip("\n")
 
 
