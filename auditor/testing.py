@@ -125,13 +125,16 @@ class ExampleResult:
     @property
     def passed(self) -> bool:
         return self.status == self.example.expect and (
-            self.example.evidence is None or self.example.evidence in self.evidence)
+            self.example.evidence is None or self.example.evidence in self.evidence) and (
+            self.example.first_evidence is None or self.evidence[:1] == [self.example.first_evidence])
 
     def line(self) -> str:
         head = f"{self.rule}: {self.example.expect}: {self.example.name}"
         if self.passed:
             return f"ok    {head}"
         wanted = f" with evidence {self.example.evidence}" if self.example.evidence else ""
+        if self.example.first_evidence:
+            wanted += f" shown first {self.example.first_evidence}"
         return f"FAIL  {head}: expected {self.example.expect}{wanted}, got {self.status} {self.evidence}"
 
 

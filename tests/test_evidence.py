@@ -22,9 +22,24 @@ def test_fills_with_more_lines_when_files_run_out() -> None:
     assert select_evidence(hits, limit=5) == [("x.py", 3), ("x.py", 5), ("x.py", 9)]
 
 
-def test_deterministic_whatever_the_hit_order() -> None:
+def test_deterministic_whatever_the_order_of_a_conditions_hits() -> None:
     hits = [Hit(f"f{i % 4}.py", i, leaf=i % 2) for i in range(20)]
-    assert select_evidence(hits) == select_evidence(list(reversed(hits)))
+    reordered = [h for leaf in (0, 1) for h in reversed(hits) if h.leaf == leaf]
+    assert select_evidence(hits) == select_evidence(reordered)
+
+
+def test_conditions_take_turns_in_the_rules_order_not_by_leaf_number() -> None:
+    # leaf 7 was numbered first by another rule that shares it; this rule lists leaf 2 first
+    hits = [Hit("app/deps.py", 7, leaf=2), Hit("app/pre_start.py", 5, leaf=7), Hit("app/pre_start.py", 9, leaf=7)]
+    assert select_evidence(hits)[0] == ("app/deps.py", 7)
+
+
+def test_the_primary_file_is_cited_before_its_variants() -> None:
+    hits = [Hit("compose.deploy.yml", 12, leaf=0), Hit("compose.deploy.yml", 40, leaf=0),
+            Hit("compose.yml", 29, leaf=0), Hit("docker/Dockerfile.dev", 1, leaf=1), Hit("docker/Dockerfile", 3, leaf=1),
+            Hit(".env.example", 2, leaf=2), Hit("config/.env", 2, leaf=2)]
+    # .env.example has no .env beside it: not a variant of the one in another folder
+    assert select_evidence(hits, limit=3) == [("compose.yml", 29), ("docker/Dockerfile", 3), (".env.example", 2)]
 
 
 def test_presence_conditions_are_cited_after_use() -> None:

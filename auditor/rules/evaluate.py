@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -147,11 +147,12 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
     """The most telling locations first.
 
     Each matching condition (leaf) in turn names its best file: the one closest to the service's
-    runtime (``tier``: runtime code before scripts, migrations, tooling, tests and docs), then
+    runtime (``tier``: runtime code before scripts, migrations, tooling, tests and docs), then a
+    primary file before its variants (``compose.yml`` before ``compose.deploy.yml``), then
     where it matched most often, then the one in the folder where it matched most often, then by
     path; its first line there is cited. Leaves take turns in order of the best tier they reach,
     then of what they prove (``strength``: the call or key that does the job before definitions,
-    before imports and declared dependencies), then of the rule's order. So the first evidence
+    before imports and declared dependencies), then of the rule's order of conditions. So the first evidence
     is the decisive line in the service's own code, and the rest spans the different things that
     made the verdict and different files."""
     strength = strength or {}
@@ -162,14 +163,17 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
         by_leaf[h.leaf][h.path].add(max(h.line, 1))
         if h.path not in tiers:
             tiers[h.path] = tier_of(h.path)
+    variants = _variants(tiers)
     ranked_leaves = []
-    for leaf, files in by_leaf.items():
+    # by_leaf keeps the order in which leaves first appear in the hits: the rule's own order of
+    # conditions, whichever rule evaluated a shared condition first
+    for order, (leaf, files) in enumerate(by_leaf.items()):
         folders: dict[str, int] = defaultdict(int)
         for path, lines in files.items():
             folders[path.rpartition("/")[0]] += len(lines)
-        ranked = sorted(files, key=lambda path: (tiers[path], -len(files[path]), -folders[path.rpartition("/")[0]],
-                                                 path))
-        rank = (tiers[ranked[0]], strength.get(leaf, 0), leaf)
+        ranked = sorted(files, key=lambda path: (tiers[path], path in variants, -len(files[path]),
+                                                 -folders[path.rpartition("/")[0]], path))
+        rank = (tiers[ranked[0]], strength.get(leaf, 0), order)
         ranked_leaves.append((rank, [(path, min(files[path])) for path in ranked]))
     queues = [queue for _, queue in sorted(ranked_leaves)]
     chosen: list[tuple[str, int]] = []
@@ -187,6 +191,23 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
                       key=lambda loc: (loc[0] not in chosen_files, tiers[loc[0]], loc))
         chosen.extend(rest[: limit - len(chosen)])
     return chosen
+
+
+def _variants(paths: Iterable[str]) -> set[str]:
+    """The paths that are a variant of another path among ``paths``: the same folder and name
+    with one more dotted part (``compose.deploy.yml`` of ``compose.yml``, ``Dockerfile.dev`` of
+    ``Dockerfile``). The primary file is cited before its variants."""
+    present = set(paths)
+    out = set()
+    for path in present:
+        folder, sep, name = path.rpartition("/")
+        parts = name.split(".")
+        for i in range(2 if parts[0] == "" else 1, len(parts)):
+            base = ".".join(parts[:i] + parts[i + 1:])
+            if base and base not in (".", name) and folder + sep + base in present:
+                out.add(path)
+                break
+    return out
 
 
 def file_tiers(files: list[FileFacts]) -> Callable[[str], int]:
