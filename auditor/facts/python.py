@@ -37,6 +37,9 @@ function/class or ``<module>``):
 - ``compare``   ``left``: the left operand's value, ``ops``: the operators (``==``, ``in``,
                 ``is not``...), ``right``: the values of the other operands
                 (``r.status_code == 404`` gives ``{"ref": "r.status_code"}``, ``["=="]``, ``[404]``).
+- ``branch``    ``tests``: the names an ``if``/``elif`` or conditional expression tests for truth,
+                through ``not``, ``and`` and ``or`` (``if not settings.PRODUCTION:`` gives
+                ``["settings.PRODUCTION"]``); comparisons are ``compare`` facts.
 
 Values are JSON-ready: str/int/float/bool/None, lists, dicts of str keys, or a marker
 dict ``{"ref": name}``, ``{"call": name}``, ``{"expr": node type}``.
@@ -482,6 +485,30 @@ class _Extractor(cst.CSTVisitor):
         self._add("compare", node, left=self._value(node.left), ops=ops,
                   right=[self._value(c.comparator) for c in node.comparisons])
 
+    def _truth_tests(self, node: cst.BaseExpression) -> list[str]:
+        """The dotted names a truth test reads, through ``not``, ``and`` and ``or``."""
+        stack: list[cst.BaseExpression] = [node]
+        out: list[str] = []
+        while stack and len(out) < 8:
+            n = stack.pop()
+            if isinstance(n, cst.UnaryOperation) and isinstance(n.operator, cst.Not):
+                stack.append(n.expression)
+            elif isinstance(n, cst.BooleanOperation):
+                stack.extend((n.right, n.left))
+            elif (name := _dotted(n)) is not None:
+                out.append(name)
+        return out
+
+    def visit_If(self, node: cst.If) -> None:
+        tests = self._truth_tests(node.test)
+        if tests:
+            self._add("branch", node, tests=tests)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        tests = self._truth_tests(node.test)
+        if tests:
+            self._add("branch", node, tests=tests)
+
     # -- assignments ---------------------------------------------------------
     def _target(self, node: cst.BaseExpression) -> str | None:
         if isinstance(node, cst.Subscript) and len(node.slice) == 1:
@@ -836,6 +863,8 @@ def extract_python(source: bytes, tree: ast.AST | None = None, shape: Outline | 
             fact["cause"] = _resolve(fact["cause"], aliases)
         elif t == "with":
             fact["names"] = [_resolve(b, aliases) for b in fact["names"]]
+        elif t == "branch":
+            fact["tests"] = [_resolve(b, aliases) for b in fact["tests"]]
         elif t == "compare":
             fact["left"] = _resolve_value(fact["left"], aliases)
             fact["right"] = _resolve_value(fact["right"], aliases)

@@ -148,6 +148,12 @@ class CompareFact(Scoped):
     right: list[Value]
 
 
+class BranchFact(Scoped):
+    t: Literal["branch"]
+    tests: list[str]
+    """The dotted names an ``if``/``elif`` or conditional expression tests for truth."""
+
+
 class BanditFact(Scoped):
     t: Literal["bandit"]
     test_id: str
@@ -196,7 +202,7 @@ SCHEMAS: dict[str, type] = {
     "import": ImportFact, "call": CallFact, "decorator": DecoratorFact, "function": FunctionFact,
     "class": ClassFact, "except": ExceptFact, "raise": RaiseFact, "with": WithFact, "string": StringFact,
     "ref": RefFact, "assign": AssignFact, "dictkey": DictKeyFact, "power": PowerFact, "compare": CompareFact,
-    "bandit": BanditFact, "radon_cc": RadonCCFact, "radon_mi": RadonMIFact, "key": KeyFact,
+    "branch": BranchFact, "bandit": BanditFact, "radon_cc": RadonCCFact, "radon_mi": RadonMIFact, "key": KeyFact,
     "instruction": InstructionFact, "dependency": DependencyFact,
 }
 """Every fact type by its ``t``."""

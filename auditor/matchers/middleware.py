@@ -12,9 +12,12 @@ finds, in one file, the code registered as middleware and the metric recordings 
 - Django: middleware factories and classes (a ``get_response`` parameter) and
   ``MiddlewareMixin`` subclasses.
 
-A hit is a recording call (``.inc()``, ``.observe()``, ``.labels(...).inc()``, a timer's
-``.time()``, statsd ``timing``/``incr``, OpenTelemetry ``record``) inside such a function or one
-of such a class's methods; calls into the standard library's clocks are not recordings.
+A hit is a recording call inside such a function or one of such a class's methods: a
+Prometheus metric's ``.inc()``/``.observe()``/``.labels(...).inc()``/``.time()``, statsd
+``timing``/``incr``, OpenTelemetry ``record``, or any metrics client the service wraps itself
+(``provider.counter("http.requests", tags=...)``, ``metrics.timer(...)``, ``.gauge(...)``): in
+code that runs for every request, a call named like a metric kind is a recording, whatever
+object receives it. Calls into the standard library's clocks and counters are not recordings.
 """
 
 from __future__ import annotations
@@ -39,16 +42,22 @@ REGISTERING_CALLS = ("*.add_middleware", *DECORATOR_HOOKS)
 MIDDLEWARE_BASES = ("*.BaseHTTPMiddleware", "*.MiddlewareMixin")
 """Base classes that make a class HTTP middleware."""
 DEFAULT_RECORDS = ("*.inc", "*.observe", "*.labels().inc", "*.labels().observe", "*.time", "*.labels().time",
-                   "*.timing", "*.incr", "*.increment", "*.histogram", "*.distribution", "*.record")
-NOT_RECORDS = ("time.*", "datetime.*", "asyncio.*", "*loop.time", "*loop().time")
-"""Clock readings whose names look like recordings (``time.time``, ``loop.time``)."""
+                   "*.timing", "*.incr", "*.increment", "*.histogram", "*.distribution", "*.record",
+                   "*.counter", "*.timer", "*.gauge", "*.labels().set")
+"""Recording calls: Prometheus, statsd and OpenTelemetry methods, and the metric kinds of a
+metrics client the service wraps itself (``counter``, ``timer``, ``gauge``)."""
+NOT_RECORDS = ("time.*", "datetime.*", "asyncio.*", "*loop.time", "*loop().time", "collections.*", "itertools.*",
+               "threading.*")
+"""Clock readings and standard-library objects whose names look like recordings (``time.time``,
+``loop.time``, ``threading.Timer``)."""
 
 
 class MiddlewareMetricsParams(Params):
     """A metric recorded for each request inside code registered as HTTP middleware (FastAPI/Starlette
     ``@app.middleware("http")``, ``add_middleware``, ``BaseHTTPMiddleware``, ASGI middleware; Flask
     ``before_request``/``after_request``; Django middleware): ``REQUESTS.inc()``, ``LATENCY.observe(...)``,
-    ``with LATENCY.time():``."""
+    ``with LATENCY.time():``, or the service's own metrics client (``provider.counter(...)``,
+    ``provider.timer(...)``)."""
 
     records: list[str] = Field(default_factory=lambda: list(DEFAULT_RECORDS),
                                description="globs on the recording call (receiver text and method)")

@@ -476,6 +476,25 @@ def match_compare(p: CompareParams, index: FactIndex) -> list[Hit]:
     return hits
 
 
+class BranchParams(Params):
+    """An ``if``/``elif`` or conditional expression that tests a name for truth
+    (``if not settings.PRODUCTION:``, ``x if config.IS_STAGING else y``); comparisons are
+    ``python.compare``."""
+
+    test: Regex = Field(description="regex searched in each dotted name the test reads")
+
+
+@matcher("python.branch", BranchParams, reads=("branch",))
+def match_branch(p: BranchParams, index: FactIndex) -> list[Hit]:
+    regex = compiled_regex(p.test)
+    hits = []
+    for file, fact in index.facts("branch", p.roles(), _PY):
+        found = next((name for name in fact["tests"] if regex.search(name)), None)
+        if found is not None:
+            hits.append(Hit(file.path, fact["line"], found, fact["scope"]))
+    return hits
+
+
 class PowerParams(Params):
     """A ``**`` with a non-constant exponent (``2 ** attempt``)."""
 
