@@ -36,7 +36,8 @@ def test_conditions_take_turns_in_the_rules_order_not_by_leaf_number() -> None:
 
 def test_the_primary_file_is_cited_before_its_variants() -> None:
     hits = [Hit("compose.deploy.yml", 12, leaf=0), Hit("compose.deploy.yml", 40, leaf=0),
-            Hit("compose.yml", 29, leaf=0), Hit("docker/Dockerfile.dev", 1, leaf=1), Hit("docker/Dockerfile", 3, leaf=1),
+            Hit("compose.yml", 29, leaf=0), Hit("docker/Dockerfile.dev", 1, leaf=1),
+            Hit("docker/Dockerfile", 3, leaf=1),
             Hit(".env.example", 2, leaf=2), Hit("config/.env", 2, leaf=2)]
     # .env.example has no .env beside it: not a variant of the one in another folder
     assert select_evidence(hits, limit=3) == [("compose.yml", 29), ("docker/Dockerfile", 3), (".env.example", 2)]
