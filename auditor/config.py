@@ -21,6 +21,7 @@ from auditor.errors import ConfigError, did_you_mean
 from auditor.rules.load import bundled_checklist
 from auditor.rules.schema import ChecklistSpec
 from auditor.safewrite import inside
+from auditor.validation import validation_error
 from auditor.yamlmarks import Marks, load_yaml_with_marks, read_config_text, where
 
 YAML_NAMES = (".auditor.yaml", ".auditor.yml")
@@ -204,20 +205,6 @@ def _normalise_keys(data: Any) -> Any:
     return {(k.replace("-", "_") if isinstance(k, str) else k): v for k, v in data.items()}
 
 
-def _raise_validation(exc: ValidationError, loaded: LoadedConfig) -> None:
-    errors = exc.errors()
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])  # a typo explains the rest
-    loc = tuple(err["loc"])
-    dotted = ".".join(str(x) for x in loc)
-    if err["type"] == "extra_forbidden" and loc:
-        bad = str(loc[-1])
-        valid: list[str] = list(WaiverConfig.model_fields) if loc[0] == "waivers" else list(AuditorConfig.model_fields)
-        raise ConfigError(f"{loaded.where(*loc)}: unknown key {dotted!r}{did_you_mean(bad, valid)}; "
-                          f"valid keys: {', '.join(valid)}")
-    msg = err["msg"].removeprefix("Value error, ")
-    raise ConfigError(f"{loaded.where(*loc)}: {dotted}: {msg}")
-
-
 def find_config(root: Path) -> Path | None:
     """The config file at the root of the scanned tree: ``.auditor.yaml`` or a pyproject with ``[tool.auditor]``."""
     found: list[Path] = [root / n for n in YAML_NAMES if _inside(root, root / n)]
@@ -295,7 +282,7 @@ def load_config(root: Path, explicit: Path | None = None) -> LoadedConfig:
     try:
         loaded.config = AuditorConfig.model_validate(_normalise_keys(raw))
     except ValidationError as exc:
-        _raise_validation(exc, loaded)
+        raise validation_error(exc, AuditorConfig, name, locate=lambda key: loaded.where(*key)) from None
     return loaded
 
 

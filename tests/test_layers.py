@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "auditor"
 LAYERS: list[tuple[str, ...]] = [
     ("auditor", "auditor.errors", "auditor.resources", "auditor.safewrite"),
     ("auditor.yamlmarks", "auditor.model", "auditor.store", "auditor.cachesize"),
+    ("auditor.validation",),
     ("auditor.facts", "auditor.render"),
     ("auditor.matchers",),
     ("auditor.rules",),

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from auditor.errors import ConfigError
 from auditor.model import Report, Status
 from auditor.safewrite import UnsafeWrite, write_text_atomic
-from auditor.yamlmarks import load_yaml_with_marks, where
+from auditor.validation import validation_error
+from auditor.yamlmarks import load_yaml_with_marks
 
 DEFAULT_BASELINE = ".auditor-baseline.yaml"
 RANK: dict[str, int] = {"missing": 0, "partial": 1, "implemented": 2}
@@ -156,7 +157,4 @@ def load_baseline(path: Path) -> Baseline:
     try:
         return Baseline.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        msg = f"unknown key {loc[-1]!r}" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"{where(str(path), marks, loc)}: {'.'.join(str(x) for x in loc)}: {msg}") from None
+        raise validation_error(exc, Baseline, str(path), marks) from None

@@ -15,8 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from auditor.errors import ConfigError, did_you_mean
-from auditor.yamlmarks import Marks, load_yaml_with_marks, where
+from auditor.errors import ConfigError
+from auditor.validation import validation_error
+from auditor.yamlmarks import load_yaml_with_marks, where
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 DEFAULT_TIMEOUT = 600.0
@@ -184,27 +185,6 @@ def _is_url(value: str) -> bool:
     return "://" in value or re.match(r"^[\w.-]+@[\w.-]+:", value) is not None
 
 
-def _fail(exc: ValidationError, name: str, marks: Marks) -> ConfigError:
-    errors = exc.errors()
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    loc = tuple(err["loc"])
-    dotted = ".".join(str(x) for x in loc)
-    if err["type"] == "extra_forbidden" and loc:
-        model: type[BaseModel] = FleetSpec
-        for part in loc[:-1]:
-            field = model.model_fields.get(str(part)) if isinstance(part, str) else None
-            if field is None:
-                continue
-            ann = field.annotation
-            inner = getattr(ann, "__args__", (ann,))
-            model = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), model)
-        valid = list(model.model_fields)
-        hint = did_you_mean(loc[-1], valid)
-        return ConfigError(f"{where(name, marks, loc)}: unknown key {dotted!r}{hint}; valid keys: {', '.join(valid)}")
-    msg = err["msg"].removeprefix("Value error, ")
-    return ConfigError(f"{where(name, marks, loc)}: {dotted or 'fleet'}: {msg}")
-
-
 def load_fleet(path: Path) -> Fleet:
     """Parse and validate a fleet file; ConfigError (``file:line:col: key: problem``) on any problem."""
     name = str(path)
@@ -214,7 +194,7 @@ def load_fleet(path: Path) -> Fleet:
     try:
         spec = FleetSpec.model_validate(data)
     except ValidationError as exc:
-        raise _fail(exc, name, marks) from None
+        raise validation_error(exc, FleetSpec, name, marks) from None
     base = path.resolve().parent
     seen: dict[str, int] = {}
     services: list[Service] = []

@@ -10,17 +10,8 @@ from auditor.errors import ConfigError, did_you_mean
 from auditor.matchers import MATCHERS
 from auditor.matchers.patterns import LINEAR_CONTEXT
 from auditor.rules.schema import COMBINATORS, MAX_CONDITION_DEPTH, Condition, Outcome
+from auditor.validation import validation_error
 from auditor.yamlmarks import Marks, where
-
-
-def validation_message(exc: ValidationError, name: str, marks: Marks, prefix: tuple[Any, ...]) -> str:
-    err = exc.errors()[0]
-    loc = tuple(x for x in err["loc"] if not isinstance(x, str) or not x.startswith("function-"))
-    loc_text = ".".join(str(x) for x in (*prefix, *loc))
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden" and loc:
-        msg = f"unknown key {loc[-1]!r}"
-    return f"{where(name, marks, (*prefix, *loc))}: {loc_text}: {msg}"
 
 
 def parse_condition(data: Any, name: str, marks: Marks, path: tuple[Any, ...], linear: bool = False) -> Condition:
@@ -59,7 +50,7 @@ def parse_condition(data: Any, name: str, marks: Marks, path: tuple[Any, ...], l
     try:
         params = model.model_validate(value or {}, context={LINEAR_CONTEXT: True} if linear else None)
     except ValidationError as exc:
-        raise ConfigError(validation_message(exc, name, marks, (*path, op))) from None
+        raise validation_error(exc, model, name, marks, (*path, op)) from None
     return Condition(op=op, params=params)
 
 

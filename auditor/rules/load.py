@@ -4,12 +4,13 @@ selection, the bundled defaults and the checklist's fingerprint."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from auditor.errors import AuditorError, ConfigError, did_you_mean
-from auditor.rules.conditions import parse_condition, parse_outcome, validation_message
+from auditor.rules.conditions import parse_condition, parse_outcome
 from auditor.rules.schema import (
     MAX_CONDITION_DEPTH,
     MAX_CONDITION_NODES,
@@ -19,6 +20,7 @@ from auditor.rules.schema import (
     Rule,
     RuleFile,
 )
+from auditor.validation import validation_error
 from auditor.yamlmarks import Marks, load_yaml_with_marks, where
 
 
@@ -97,7 +99,7 @@ def _parse_rule_file(path: Path, name: str, rules: dict[str, Rule],
     try:
         spec = RuleFile.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(validation_message(exc, name, marks, ())) from None
+        raise validation_error(exc, RuleFile, name, marks) from None
     own_rules: list[Rule] = []
     own_conditions: dict[str, Condition] = {}
     for cname, cdata in spec.conditions.items():
@@ -189,13 +191,18 @@ def check_conditions(rules: dict[str, Rule], conditions: dict[str, Condition]) -
             raise ConfigError(f"{where_text}: conditions and refs nested more than {MAX_CONDITION_DEPTH} deep")
 
 
-def load_checklist(checklist_path: Path, rule_paths: list[Path], display_root: Path | None = None,
-                   select: list[str] | None = None, cache_dir: Path | None = None) -> Checklist:
-    """Load and validate a checklist and its rule files; ConfigError names file:line:col.
+@dataclass(frozen=True)
+class ChecklistFile:
+    """A checklist file read and validated, its rules not yet loaded: enough to name its ids."""
 
-    ``select`` keeps only the named items or sections (by id); the others are not validated.
-    ``cache_dir``: where parsed rule files are kept between runs (None: parse every file).
-    """
+    spec: ChecklistSpec
+    name: str
+    marks: Marks
+
+
+def read_checklist(checklist_path: Path, display_root: Path | None = None) -> ChecklistFile:
+    """Read and validate a checklist file (once: its ids and the full load both come from it);
+    ConfigError names file:line:col."""
     name = _display(checklist_path, display_root)
     data, marks = load_yaml_with_marks(checklist_path, name)
     if not isinstance(data, dict):
@@ -203,7 +210,25 @@ def load_checklist(checklist_path: Path, rule_paths: list[Path], display_root: P
     try:
         spec = ChecklistSpec.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(validation_message(exc, name, marks, ())) from None
+        raise validation_error(exc, ChecklistSpec, name, marks) from None
+    return ChecklistFile(spec=spec, name=name, marks=marks)
+
+
+def load_checklist(checklist_path: Path, rule_paths: list[Path], display_root: Path | None = None,
+                   select: list[str] | None = None, cache_dir: Path | None = None) -> Checklist:
+    """Load and validate a checklist and its rule files; ConfigError names file:line:col.
+
+    ``select`` keeps only the named items or sections (by id); the others are not validated.
+    ``cache_dir``: where parsed rule files are kept between runs (None: parse every file).
+    """
+    return build_checklist(read_checklist(checklist_path, display_root), rule_paths, display_root, select,
+                           cache_dir)
+
+
+def build_checklist(read: ChecklistFile, rule_paths: list[Path], display_root: Path | None = None,
+                    select: list[str] | None = None, cache_dir: Path | None = None) -> Checklist:
+    """A read checklist with its rule files loaded (see :func:`load_checklist`)."""
+    name, marks, spec = read.name, read.marks, read.spec
     if select:
         known = {s.id for s in spec.sections} | {i.id for _, i in spec.items()}
         for wanted in select:
