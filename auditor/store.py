@@ -15,8 +15,9 @@ from typing import Any
 
 from auditor.safewrite import read_regular, write_atomic
 
-CACHE_FORMAT = 2
-"""Bumped whenever what an entry holds changes shape (2: call facts carry their keywords' lines),
+CACHE_FORMAT = 3
+"""Bumped whenever what an entry holds changes shape (2: call facts carry their keywords' lines;
+3: generators carry their yield's line and whether code runs after it),
 so entries of an older format are ignored and rebuilt."""
 
 

@@ -66,3 +66,11 @@ def test_the_call_that_does_the_job_is_cited_before_the_definition_around_it() -
 def test_strength_of_matchers() -> None:
     assert [strength_of(op) for op in ("python.call", "config.key", "python.class", "python.import",
                                        "file.exists", "dependency")] == [0, 0, 1, 2, 2, 2]
+
+
+def test_a_definition_asked_to_cite_its_teardown_is_as_strong_as_a_call() -> None:
+    from auditor.matchers import MATCHERS
+
+    params = MATCHERS["python.function"].params
+    assert strength_of("python.function", params.model_validate({"teardown": True})) == 0
+    assert strength_of("python.function", params.model_validate({"yields": True})) == 1

@@ -271,3 +271,37 @@ def test_keywords_of_multiline_calls_record_their_lines() -> None:
     (decorator,) = [f for f in out if f["t"] == "decorator"]
     assert decorator["line"] == 11 and decorator["kwl"] == {"wait": 12}
     assert calls["wait_exponential"]["kwl"] == {"max": 13}
+
+
+def test_generators_record_their_yield_and_whether_teardown_follows() -> None:
+    facts = extract_python(textwrap.dedent('''\
+        def values():
+            yield 1
+
+        def session():
+            s = make()
+            yield s
+            s.rollback()
+
+        def guarded():
+            with open_client() as c:
+                yield c
+
+        def finally_close():
+            try:
+                yield 1
+            finally:
+                close()
+
+        def either(flag):
+            if flag:
+                yield 1
+            else:
+                yield 2
+
+        def plain():
+            return 1
+        ''').encode())
+    funcs = {f["name"]: (f.get("yl"), f.get("td")) for f in facts if f["t"] == "function"}
+    assert funcs == {"values": (2, False), "session": (6, True), "guarded": (11, True),
+                     "finally_close": (15, True), "either": (21, False), "plain": (None, None)}

@@ -17,7 +17,9 @@ function/class or ``<module>``):
                 ``target``: the decorated function or class.
 - ``function``  ``name``, ``async``, ``params`` (name, ``ann``: names in the annotation,
                 ``default``), ``returns``: names in the return annotation, ``yields``,
-                ``decorators``.
+                ``decorators``; a generator also has ``yl``: the line of its first yield,
+                and ``td``: code runs after its yield (teardown: statements follow the
+                last yield, or the yield sits in a with block or a try with finally).
 - ``class``     ``name``, ``bases``, ``decorators``.
 - ``except``    ``types``: caught names (empty for a bare except), ``calls``: callees
                 in the handler body, ``reraise``: the body raises, ``chained``: the body
@@ -169,6 +171,8 @@ class _Extractor(cst.CSTVisitor):
         self.docstrings: set[int] = set()
         self.handler_stack: list[Fact] = []
         self.function_stack: list[Fact] = []
+        self.cleanup_depth: list[int] = []
+        """Per enclosing function: how many with blocks and try-with-finally blocks are open."""
         self.callee_nodes: set[int] = set()
 
     # -- helpers -------------------------------------------------------------
@@ -384,17 +388,48 @@ class _Extractor(cst.CSTVisitor):
         self.facts.append(func)
         self.function_stack.append(func)
         self.scope.append(node.name.value)
+        self.cleanup_depth.append(0)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.scope.pop()
-        self.function_stack.pop()
+        func = self.function_stack.pop()
+        self.cleanup_depth.pop()
+        last = func.pop("_last_yield", None)
+        if last is not None:
+            # code runs after the yield: the yield sits in a with block or a try with finally,
+            # or statements follow the last yield
+            func["td"] = func.pop("_guarded", False) or last < len(self.anchors["stmt"]) - 1
+
+    def visit_With(self, node: cst.With) -> None:
+        self._with_fact(node)
+        if self.cleanup_depth:
+            self.cleanup_depth[-1] += 1
+
+    def leave_With(self, original_node: cst.With) -> None:
+        if self.cleanup_depth:
+            self.cleanup_depth[-1] -= 1
+
+    def visit_Try(self, node: cst.Try) -> None:
+        if self.cleanup_depth and node.finalbody is not None:
+            self.cleanup_depth[-1] += 1
+
+    def leave_Try(self, original_node: cst.Try) -> None:
+        if self.cleanup_depth and original_node.finalbody is not None:
+            self.cleanup_depth[-1] -= 1
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         return None
 
     def visit_Yield(self, node: cst.Yield) -> None:
         if self.function_stack:
-            self.function_stack[-1]["yields"] = True
+            func = self.function_stack[-1]
+            func["yields"] = True
+            stmt = next((a for a in reversed(self.anchor_stack) if a[0] == "stmt"), None)
+            if stmt is not None:
+                func.setdefault("yl", stmt)
+                func["_last_yield"] = stmt[1]
+            if self.cleanup_depth and self.cleanup_depth[-1] > 0:
+                func["_guarded"] = True
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._mark_docstring(node.body)
@@ -588,7 +623,7 @@ class _Extractor(cst.CSTVisitor):
             if cause is not None and cause != "None":
                 handler["chained"] = True
 
-    def visit_With(self, node: cst.With) -> None:
+    def _with_fact(self, node: cst.With) -> None:
         names = []
         for item in node.items:
             expr = item.item
@@ -851,6 +886,9 @@ def extract_python(source: bytes, tree: ast.AST | None = None, shape: Outline | 
             fact["bases"] = [_resolve(b, aliases) for b in fact["bases"]]
             fact["decorators"] = [_resolve(b, aliases) for b in fact["decorators"]]
         elif t == "function":
+            if "yl" in fact:
+                group, ordinal = fact["yl"]
+                fact["yl"] = lines[group][ordinal] if group in lines else fact["line"]
             fact["decorators"] = [_resolve(b, aliases) for b in fact["decorators"]]
             fact["returns"] = [_resolve(b, aliases) for b in fact["returns"]]
             for param in fact["params"]:

@@ -70,6 +70,8 @@ class FunctionFact(Scoped):
     returns: list[str]
     yields: bool
     decorators: list[str]
+    yl: NotRequired[int]
+    td: NotRequired[bool]
 
 
 FunctionFact.__annotations__["async"] = bool  # a keyword: not writable as a field above

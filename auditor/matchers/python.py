@@ -167,6 +167,9 @@ class FunctionParams(Params):
     name: Regex | None = Field(default=None, description="regex, full match")
     is_async: bool | None = Field(default=None, alias="async")
     yields: bool | None = None
+    teardown: bool | None = Field(default=None, description=(
+        "a generator whose code runs after its yield (statements follow it, or it sits in a with "
+        "block or a try with finally); its hit cites the yield, where set-up ends and teardown begins"))
     decorator: list[str] = Field(default_factory=list)
     param_name: Regex | None = Field(default=None, description="regex, full match on a parameter name")
     param_ann: list[str] = Field(default_factory=list, description="globs on names in a parameter annotation")
@@ -175,7 +178,11 @@ class FunctionParams(Params):
     _n = field_validator("decorator", "param_ann", "param_default", "returns", mode="before")(listify)
 
 
-@matcher("python.function", FunctionParams, reads=("function",), definition=True)
+def _cites_yield(p: FunctionParams) -> bool:
+    return bool(p.teardown)
+
+
+@matcher("python.function", FunctionParams, reads=("function",), definition=True, decisive=_cites_yield)
 def match_function(p: FunctionParams, index: FactIndex) -> list[Hit]:
     hits = []
     for file, fact in index.facts("function", p.roles(), frozenset({"python"})):
@@ -184,6 +191,8 @@ def match_function(p: FunctionParams, index: FactIndex) -> list[Hit]:
         if p.is_async is not None and fact["async"] != p.is_async:
             continue
         if p.yields is not None and fact["yields"] != p.yields:
+            continue
+        if p.teardown is not None and bool(fact.get("td")) != p.teardown:
             continue
         if p.decorator and not any(name_matches(d, p.decorator) for d in fact["decorators"]):
             continue
@@ -199,7 +208,8 @@ def match_function(p: FunctionParams, index: FactIndex) -> list[Hit]:
                                                for t in value_texts(x["default"]))]
         if (p.param_name or p.param_ann or p.param_default) and not params:
             continue
-        hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
+        line: int = fact.get("yl") or fact["line"] if p.teardown else fact["line"]
+        hits.append(Hit(file.path, line, fact["name"], fact["scope"]))
     return hits
 
 

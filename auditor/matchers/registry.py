@@ -58,6 +58,7 @@ class Matcher(NamedTuple):
     presence: bool = False
     definition: bool = False
     own_file_filter: bool = False
+    decisive: Callable[[Any], bool] | None = None
 
 
 MATCHERS: dict[str, Matcher] = {}
@@ -67,19 +68,22 @@ M = TypeVar("M", bound=Callable[..., list[Hit]])
 
 
 def matcher(name: str, params: type[Params], reads: tuple[str, ...] = (), presence: bool = False,
-            definition: bool = False, own_file_filter: bool = False) -> Callable[[M], M]:
+            definition: bool = False, own_file_filter: bool = False,
+            decisive: Callable[[Any], bool] | None = None) -> Callable[[M], M]:
     """Register the decorated function as the matcher ``name`` with its options model.
 
     ``reads``: the fact types (``t``, declared in :mod:`auditor.facts.schema`) it queries;
     ``presence``: its hits show something is there
     (imported, declared), ``definition``: its hits are definitions (a function's or class's first
     line), and both are cited after those of conditions that show the practice at work;
+    ``decisive``: given a condition's options, whether its hits then cite the line that does the
+    job after all (a definition matcher asked to cite a statement inside the definition);
     ``own_file_filter``: it applies ``file`` itself (to something other than the hit's path)."""
 
     def register(func: M) -> M:
         if name in MATCHERS:
             raise ValueError(f"matcher {name!r} registered twice")
-        MATCHERS[name] = Matcher(params, func, reads, presence, definition, own_file_filter)
+        MATCHERS[name] = Matcher(params, func, reads, presence, definition, own_file_filter, decisive)
         return func
 
     return register

@@ -30,14 +30,17 @@ LeafSource = Callable[[str, Params, int], list[Hit]]
 """A leaf matcher's hits over the whole tree, marked with the given leaf number."""
 
 
-def strength_of(op: str) -> int:
+def strength_of(op: str, params: Params | None = None) -> int:
     """What a matcher's hit proves, strongest first: 0 for the call, key or instruction that
     does the job; 1 for a definition (a function's or class's first line); 2 for presence (an
     import, a declared dependency, a file that exists). Evidence cites stronger conditions first.
-    Each matcher says which it is when it registers."""
+    Each matcher says which it is when it registers, and a definition matcher may say which of
+    its options (``params``) make it cite a statement that does the job instead."""
     spec = MATCHERS[op]
     if spec.presence:
         return 2
+    if spec.definition and params is not None and spec.decisive is not None and spec.decisive(params):
+        return 0
     return 1 if spec.definition else 0
 
 
@@ -86,7 +89,7 @@ class Evaluator:
             return self._all_within(cond)
         assert cond.params is not None
         leaf = self._leaves.setdefault(id(cond), len(self._leaves))
-        self.strength[leaf] = strength_of(cond.op)
+        self.strength[leaf] = strength_of(cond.op, cond.params)
         hits = shared_options(cond.op, cond.params, self.leaf_source(cond.op, cond.params, leaf))
         return bool(hits), hits
 
