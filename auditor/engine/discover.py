@@ -184,7 +184,7 @@ def kind_of(rel: str) -> str | None:
         return "text"
     if suffix in (".js", ".mjs", ".css") and (".min." in lower or lower.endswith(("-min.js", ".bundle.js"))):
         return None  # minified or bundled assets are build output, never the team's own evidence
-    if suffix in (".sh", ".bash", ".tf", ".hcl", ".jmx", ".js", ".ts", ".sql", ".cron", ".service", ".txt",
+    if suffix in (".sh", ".bash", ".tf", ".hcl", ".jmx", ".js", ".ts", ".lua", ".sql", ".cron", ".service", ".txt",
                   ".properties"):
         return "text"
     if "crontab" in lower or "logrotate" in lower or lower.startswith("locustfile"):
