@@ -314,11 +314,12 @@ class StringParams(Params):
     fstring: bool | None = None
     variable_field: bool | None = Field(
         default=None,
-        description="f-strings only: true = some field is not a constant (UPPER_CASE name or literal)",
+        description="f-strings only: true = some field is not a constant (UPPER_CASE name or literal) "
+                    "nor a list of bind placeholders (IN ({placeholders}))",
     )
 
 
-_CONSTANT_NAME = re.compile(r"(?:.*\.)?[A-Z][A-Z0-9_]*")
+_CONSTANT_NAME = re.compile(r"(?:.*\.)?(?:[A-Z][A-Z0-9_]*|\w*(?:placeholders?|qmarks|bind_?markers?))")
 
 
 def _has_variable_field(fact: Fact) -> bool:
