@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from auditor import __version__
+from auditor.engine.executors import executor_for
 from auditor.engine.process import tune_gc
 from auditor.engine.provenance import repository_prefix
 from auditor.engine.scan import ScanOptions, scan
@@ -280,7 +281,8 @@ def verify_cmd(document: Path, scan_path: Path, fix: bool, checklist: str | None
     options.cache_dir = None if no_cache else (cache_dir or default_cache_dir())
     bar = ProgressBar()
     try:
-        report = scan(scan_path, cl, options, progress=bar, standby=_standby())
+        with executor_for(options.jobs, _standby()) as executor:
+            report = scan(scan_path, cl, options, progress=bar, executor=executor)
     finally:
         bar.close()
     result = verify_document(text, report)

@@ -2,7 +2,7 @@
 
 Imports only the standard library before the fork; the CLI's imports come after it, so they
 run alongside the standby's (see :mod:`auditor.engine.standby`). The standby is handed to the
-CLI, which hands it to the scan as an executor.
+CLI, and from it to the scan inside the executor the scan runs on.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from auditor.config import (
     parse_fail_on,
     selected_items,
 )
+from auditor.engine.executors import executor_for
 from auditor.engine.provenance import checklist_label
 from auditor.engine.scan import DEFAULT_MAX_YAML_NODES, DEFAULT_PARSE_TIMEOUT, Progress, ScanOptions, scan
 from auditor.engine.standby import Standby
@@ -198,7 +199,8 @@ def run_scan(req: ScanRequest, loader: ChecklistLoader, progress: Progress | Non
     baseline_path = req.baseline or (loaded.resolve_inside(loaded.config.baseline, "baseline")
                                      if loaded.config.baseline else None)
     baseline: Baseline | None = load_baseline(baseline_path) if baseline_path is not None else None
-    report = scan(req.path, load, options, progress, standby)
+    with executor_for(options.jobs, standby) as executor:
+        report = scan(req.path, load, options, progress, executor)
     cl = load()
     today = req.today or date.today()
     waiver_failures = apply_waivers(report, loaded.config.waivers, today, ids.items, loaded.source or "config")

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from auditor.engine.discover import discover
+from auditor.engine.executors import BATCH_FILES
 from auditor.engine.plan import LeafPlan
-from auditor.engine.scan import BATCH_FILES, ScanOptions, match
+from auditor.engine.scan import ScanOptions, match
 from auditor.facts import FileFacts
 from auditor.facts.extract import extract_bytes
 from auditor.render.jsonout import render_json

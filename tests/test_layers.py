@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
 of one layer know nothing of each other."""
 
 START_UP = ("auditor.launch", "auditor.engine.standby", "auditor.engine.process", "auditor.engine.tasks",
-            "auditor.engine.workers", "auditor.engine.caches", "auditor.engine.results")
+            "auditor.engine.workers", "auditor.engine.executors", "auditor.engine.caches", "auditor.engine.results")
 
 
 def _modules() -> dict[str, Path]:

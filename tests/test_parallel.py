@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import auditor.engine.scan
-from auditor.engine.scan import PARALLEL_THRESHOLD, ScanOptions, match, scan
+import auditor.engine.executors
+from auditor.engine.executors import PARALLEL_THRESHOLD
+from auditor.engine.scan import ScanOptions, match, scan
 from auditor.render.jsonout import render_json
 from auditor.rules.schema import Checklist
 
@@ -49,8 +50,8 @@ def test_small_trees_stay_in_process(tmp_path: Path, checklist: Checklist, monke
     def no_pool(*args: object, **kwargs: object) -> None:
         raise AssertionError("a pool was started for one file")
 
-    monkeypatch.setattr(auditor.engine.scan, "WorkerPool", no_pool)
-    monkeypatch.setattr(auditor.engine.scan, "in_workers", no_pool)
+    monkeypatch.setattr(auditor.engine.executors, "WorkerPool", no_pool)
+    monkeypatch.setattr(auditor.engine.executors, "process_pool", no_pool)
     results = match(tmp_path, checklist, ScanOptions(jobs=4)).results
     assert [r.path for r in results] == ["app.py"]
 
@@ -69,7 +70,7 @@ def test_parallel_scan_fills_the_cache_like_a_serial_one(big_project: Path, tmp_
 def test_scan_with_a_checklist_loader_starts_workers_first(big_project: Path, checklist: Checklist,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     events: list[str] = []
-    real_pool = auditor.engine.scan.WorkerPool
+    real_pool = auditor.engine.executors.WorkerPool
 
     class Recording(real_pool):  # type: ignore[misc, valid-type]
         def __init__(self, workers: int) -> None:
@@ -80,7 +81,7 @@ def test_scan_with_a_checklist_loader_starts_workers_first(big_project: Path, ch
         events.append("rules")
         return checklist
 
-    monkeypatch.setattr(auditor.engine.scan, "WorkerPool", Recording)
+    monkeypatch.setattr(auditor.engine.executors, "WorkerPool", Recording)
     lazy = render_json(scan(big_project, load, ScanOptions(jobs=2)))
     assert events == ["pool", "rules"]  # the workers warm up while the rules load
     assert lazy == render_json(scan(big_project, checklist, ScanOptions(jobs=1)))

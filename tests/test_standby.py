@@ -17,7 +17,9 @@ import pytest
 import auditor.engine.tasks
 from auditor.engine import standby
 from auditor.engine.discover import SourceFile
+from auditor.engine.executors import executor_for
 from auditor.engine.scan import ScanOptions, scan
+from auditor.model import Report
 from auditor.render.jsonout import render_json
 from auditor.rules.schema import Checklist
 
@@ -121,6 +123,12 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
+def _scan_on(worker: standby.Standby | None, root: Path, checklist: Checklist, options: ScanOptions) -> Report:
+    """A scan on the executor the command would hand it: the standby's, for ``options.jobs``."""
+    with executor_for(options.jobs, worker) as executor:
+        return scan(root, checklist, options, executor=executor)
+
+
 def _change(root: Path, rel: str, text: str = "\n\ndef added_later():\n    return 1\n") -> None:
     target = root / rel
     target.write_text(target.read_text() + text)
@@ -144,9 +152,9 @@ def test_a_scan_matches_changed_files_in_the_standby(project: Path, tmp_path: Pa
     started = standby.start()
     assert started is not None
     pid = started.pid
-    through_standby = render_json(scan(project, checklist, options, standby=started))
+    through_standby = render_json(_scan_on(started, project, checklist, options))
     assert log.read_text() == f"{pid} app/main.py\n"  # only the changed file, only in the standby
-    assert pid is not None and _reaped(pid) and not started.alive  # the scan closed it
+    assert pid is not None and _reaped(pid) and not started.alive  # closed with its executor
     monkeypatch.undo()
     assert through_standby == render_json(scan(project, checklist, ScanOptions(jobs=1)))
 
@@ -166,7 +174,7 @@ def test_a_file_that_kills_the_standby_costs_only_that_file(project: Path, tmp_p
         return real(source, data, max_nodes)
 
     monkeypatch.setattr(auditor.engine.tasks, "extract_bytes", crashing)
-    report = scan(project, checklist, options, standby=standby.start())
+    report = _scan_on(standby.start(), project, checklist, options)
     warned = {w.path: w.message for w in report.warnings}
     assert "crashed its worker" in warned["app/boom.py"]
     assert "app/main.py" not in warned
@@ -179,7 +187,7 @@ def test_a_scan_without_cache_dismisses_the_standby(project: Path, checklist: Ch
     started = standby.start()
     assert started is not None
     pid = started.pid
-    report = render_json(scan(project, checklist, ScanOptions(jobs=2), standby=started))
+    report = render_json(_scan_on(started, project, checklist, ScanOptions(jobs=2)))
     assert pid is not None and _reaped(pid)
     assert report == render_json(scan(project, checklist, ScanOptions(jobs=1)))
 
@@ -219,6 +227,6 @@ def test_many_changed_files_go_to_a_pool_and_the_standby_is_stopped(project: Pat
     started = standby.start()
     assert started is not None
     pid = started.pid
-    first = render_json(scan(project, checklist, ScanOptions(jobs=2, cache_dir=tmp_path / "cache"), standby=started))
+    first = render_json(_scan_on(started, project, checklist, ScanOptions(jobs=2, cache_dir=tmp_path / "cache")))
     assert pid is not None and _reaped(pid) and not started.alive
     assert first == render_json(scan(project, checklist, ScanOptions(jobs=1)))

@@ -1,4 +1,5 @@
-"""One scan: discover files, extract and match them (in parallel, through the caches), evaluate into a Report.
+"""One scan: discover files, extract and match them (through the caches, on the executor the
+caller hands in), evaluate into a Report.
 
 The only way a tree is scanned: the command, the rule examples and the tests all come here."""
 
@@ -6,37 +7,20 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
-import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 from auditor import __version__
 from auditor.engine.caches import ReportCache, ResultCache, entry_key, extractor_version
 from auditor.engine.codehealth import code_health
 from auditor.engine.discover import DEFAULT_MAX_FILE_BYTES, SourceFile, discover, read_regular
+from auditor.engine.executors import Executor, executor_for
 from auditor.engine.plan import LeafHits, LeafPlan
 from auditor.engine.provenance import stamp
 from auditor.engine.results import FileResult
-from auditor.engine.standby import Standby
-from auditor.engine.tasks import (
-    BATCH_FILES,
-    SERIAL_BATCH_FILES,
-    BatchJob,
-    BatchTask,
-    FactsTask,
-    MatchSetup,
-    batch_task,
-    crashed_batch,
-    crashed_result,
-    facts_task,
-    match_batch,
-    match_facts,
-    transient,
-)
-from auditor.engine.workers import TaskPool, WorkerPool, in_workers, stop_all
+from auditor.engine.tasks import BatchJob, MatchSetup, transient
+from auditor.engine.workers import stop_all
 from auditor.errors import AuditorError
 from auditor.facts import FileFacts
 from auditor.facts.pyast import cache_salt
@@ -47,7 +31,6 @@ from auditor.rules.evaluate import evaluate
 from auditor.rules.load import checklist_fingerprint
 from auditor.rules.schema import Checklist
 
-PARALLEL_THRESHOLD = 40
 REPORT_KINDS = frozenset({"markdown", "text", "json"})
 """Kinds of file a report of this tool can be read as (see ``render.common.is_report``)."""
 REPORT_FORMAT = 1
@@ -101,73 +84,15 @@ def prepare(root: Path, options: ScanOptions) -> Prepared:
     return Prepared(files=files, warnings=warnings)
 
 
-def _parallel_batches(batches: list[list[BatchJob]], workers: int, setup: MatchSetup,
-                      pool: TaskPool | None = None) -> Iterator[list[FileResult]]:
-    """Batches in worker processes, submitted now; if one dies, the files not yet done are
-    retried one by one."""
-    blob = pickle.dumps(setup)
-    digest = hashlib.sha256(blob).hexdigest()
-    tasks: list[BatchTask] = [(digest, blob, batch) for batch in batches]
-    return in_workers(tasks, batch_task, workers,
-                      lambda rest: [(digest, blob, [job]) for _, _, batch in rest for job in batch],
-                      lambda task, elapsed: crashed_batch(task, setup.timeout, elapsed), pool)
-
-
-def _batches(jobs: list[BatchJob], size: int) -> list[list[BatchJob]]:
-    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
-
-
-def _start(todo: list[BatchJob], setup: MatchSetup, workers: int, pool: WorkerPool | None,
-           standby: Standby | None) -> Iterator[list[FileResult]]:
-    """Start matching the files that need it: in a pool when there are enough of them, else in
-    the standby worker when there is one, else in this process (lazily, as results are read)."""
-    if not todo:
-        return iter(())
-    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
-        if standby is not None:
-            standby.close()  # its core goes to the pool (whose workers must not inherit its pipes)
-        size = max(4, min(BATCH_FILES, len(todo) // (workers * 4) or 1))
-        return _parallel_batches(_batches(todo, size), workers, setup, pool)
-    if standby is not None and standby.alive and workers > 1:
-        return _standby_batches(_batches(todo, BATCH_FILES), setup, standby)
-    return (match_batch(batch, setup) for batch in _batches(todo, SERIAL_BATCH_FILES))
-
-
-def _standby_batches(batches: list[list[BatchJob]], setup: MatchSetup,
-                     standby: Standby) -> Iterator[list[FileResult]]:
-    """Facts from the standby worker (every file submitted now, one task each) and the leaves
-    matched here, a batch at a time: the standby never loads the matchers, so it is ready
-    sooner, and this process has them loaded already. A file that kills the worker gets a
-    warning and no hits."""
-    tasks: list[FactsTask] = [(setup.cache_dir, setup.max_nodes, setup.timeout, [job])
-                              for batch in batches for job in batch]
-    extracted = in_workers(tasks, facts_task, 1, lambda rest: rest,
-                           lambda task, elapsed: [crashed_result(task[3][0][0], setup.timeout, elapsed)],
-                           standby)
-    return _match_extracted(batches, itertools.chain.from_iterable(
-        cast("Iterator[list[FileFacts | FileResult]]", extracted)), setup)
-
-
-def _match_extracted(batches: list[list[BatchJob]], extracted: Iterator[FileFacts | FileResult],
-                     setup: MatchSetup) -> Iterator[list[FileResult]]:
-    for batch in batches:
-        files = list(itertools.islice(extracted, len(batch)))
-        crashed = {f.path: f for f in files if isinstance(f, FileResult)}
-        facts = [f for f in files if isinstance(f, FileFacts)]
-        matched = match_facts([job for job in batch if job[0].path not in crashed], facts, setup)
-        yield [*matched, *crashed.values()]
-
-
-def match_tree(root: Path, options: ScanOptions, plan: LeafPlan, progress: Progress | None = None,
-               prepared: Prepared | None = None, pool: WorkerPool | None = None,
-               standby: Standby | None = None) -> tuple[list[FileResult], list[tuple[str, str]]]:
+def match_tree(root: Path, options: ScanOptions, plan: LeafPlan, executor: Executor,
+               progress: Progress | None = None,
+               prepared: Prepared | None = None) -> tuple[list[FileResult], list[tuple[str, str]]]:
     """Per-file results for every discovered file, sorted by path, plus discovery warnings.
 
     A file whose result is cached (same bytes, path, role and leaves) is not read further;
-    the others are extracted (or taken from the fact cache) and matched in batches, in
-    worker processes when there are enough of them (``pool``, when already started) or in
-    the ``standby`` worker. Workers start before the cached results are read, so the two
-    overlap; a cached result that turns out unreadable is matched afterwards.
+    the others are extracted (or taken from the fact cache) and matched on the ``executor``,
+    which starts before the cached results are read, so the two overlap; a cached result that
+    turns out unreadable is matched afterwards.
     """
     prepared = prepared or prepare(root, options)
     results_cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
@@ -182,7 +107,6 @@ def match_tree(root: Path, options: ScanOptions, plan: LeafPlan, progress: Progr
         (cached if results_cache.has(result_key) else todo).append((source, data, fact_key, result_key))
     setup = MatchSetup(plan=plan, max_nodes=options.max_yaml_nodes, timeout=options.parse_timeout,
                        cache_dir=options.cache_dir)
-    workers = options.jobs or os.cpu_count() or 1
     total = len(prepared.files)
     done = 0
 
@@ -193,7 +117,7 @@ def match_tree(root: Path, options: ScanOptions, plan: LeafPlan, progress: Progr
         if progress is not None and done // 50 != step:
             progress(done, total)
 
-    stream = _start(todo, setup, workers, pool, standby)
+    stream = executor.run(setup, todo)
     unreadable: list[BatchJob] = []
     for job in cached:
         source = job[0]
@@ -206,7 +130,7 @@ def match_tree(root: Path, options: ScanOptions, plan: LeafPlan, progress: Progr
         advance(1)
 
     def rest() -> Iterator[list[FileResult]]:  # started once the first stream is read out
-        yield from _start(unreadable, setup, workers, None, standby)
+        yield from executor.run(setup, unreadable)
 
     for batch_results in itertools.chain(stream, rest()):
         for result in batch_results:
@@ -268,15 +192,37 @@ class Matched:
         return self.plan.source(self.results)
 
 
-def match(root: Path, checklist: Checklist, options: ScanOptions | None = None) -> Matched:
+def match(root: Path, checklist: Checklist, options: ScanOptions | None = None,
+          executor: Executor | None = None) -> Matched:
     """Match a tree against a checklist's leaves as :func:`scan` does (caches and workers
     included), without evaluating a report: for callers that evaluate rules themselves
-    (rule examples, :func:`auditor.testing.check_leaf`)."""
+    (rule examples, :func:`auditor.testing.check_leaf`). ``executor`` as for :func:`scan`."""
     options = options or ScanOptions()
     _check_root(root)
     plan = LeafPlan(checklist, matchers_version())
-    results, warnings = match_tree(root, options, plan)
+    with _Using(executor, options) as running:
+        results, warnings = match_tree(root, options, plan, running)
     return Matched(plan, results, warnings)
+
+
+class _Using:
+    """The executor a scan was handed (its caller's to close), else one of its own for
+    ``options.jobs``, closed when the scan's matching is done. Either way, an exception kills
+    its processes at once: the workers' work is discarded, not waited for."""
+
+    def __init__(self, executor: Executor | None, options: ScanOptions) -> None:
+        self.own = executor is None
+        self.executor = executor if executor is not None else executor_for(options.jobs)
+
+    def __enter__(self) -> Executor:
+        return self.executor
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc is not None:
+            self.executor.stop()
+            stop_all()  # and the one-worker pools isolating a crash
+        elif self.own:
+            self.executor.close()
 
 
 def _check_root(root: Path) -> None:
@@ -287,26 +233,21 @@ def _check_root(root: Path) -> None:
 
 
 def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: ScanOptions | None = None,
-         progress: Progress | None = None, standby: Standby | None = None) -> Report:
+         progress: Progress | None = None, executor: Executor | None = None) -> Report:
     """Scan a repository statically; its code is never imported or run.
 
-    ``checklist`` may be a function that loads it: without a cache, the worker processes are
-    then started first and import the extractors while the rules load. ``standby``: a worker
-    forked as the command started (see :mod:`auditor.engine.standby`); the scan owns it and
-    closes it when done.
+    ``checklist`` may be a function that loads it: without a cache, the executor's worker
+    processes are then started first and import the extractors while the rules load.
+    ``executor``: where files are matched (see :mod:`auditor.engine.executors`; the caller
+    closes it); by default one for ``options.jobs``, closed before the report is evaluated.
     """
     options = options or ScanOptions()
     _check_root(root)
     prepared = prepare(root, options)
     reports = ReportCache(options.cache_dir) if options.cache_dir is not None else None
-    workers = options.jobs or os.cpu_count() or 1
-    pool = None
-    try:
-        if reports is None and workers > 1 and len(prepared.files) >= PARALLEL_THRESHOLD:
-            if standby is not None:
-                standby.close()  # every file will be extracted: a full pool, started now
-                standby = None
-            pool = WorkerPool(workers)
+    with _Using(executor, options) as running:
+        if reports is None:
+            running.expect(len(prepared.files))  # every file will be matched
         loaded = checklist() if callable(checklist) else checklist
         key = report_key(prepared, loaded, options) if reports is not None else ""
         if reports is not None:
@@ -318,15 +259,7 @@ def scan(root: Path, checklist: Checklist | Callable[[], Checklist], options: Sc
                     progress(len(prepared.files), len(prepared.files))
                 return stamp(cached, root, loaded.path)
         plan = LeafPlan(loaded, matchers_version())
-        results, warnings = match_tree(root, options, plan, progress, prepared, pool, standby)
-    except BaseException:
-        stop_all()  # interrupted or failed: the workers' work is discarded, not waited for
-        raise
-    finally:
-        if pool is not None:
-            pool.close()
-        if standby is not None:
-            standby.close()
+        results, warnings = match_tree(root, options, plan, running, progress, prepared)
     matched = Matched(plan, results, warnings)
     files = matched.files()
     report = evaluate(loaded, files, root, matched.source(), ".", warnings)

@@ -1,14 +1,13 @@
 """A worker process forked the moment the ``auditor`` command starts, before the command itself
 has imported anything heavy.
 
-A scan with a filled cache usually has a few changed files to extract, or none. A worker
-started once that is known would spend a third of a second importing LibCST and bandit on the
-critical path. The standby does those imports on the other core while the main process loads
-the command, hashes the tree and reads the cache; when no file needs extracting it is killed
-unused. A scan gives it extraction alone (the main process, which has the matchers loaded,
-matches), so it never loads the matchers or pydantic. It serves tasks as a one-worker process
-pool does (``map`` and ``close``, as :class:`auditor.engine.workers.WorkerPool`), and its death raises
-``BrokenProcessPool`` as a pool worker's would, so a crash is isolated the same way.
+A scan with a filled cache usually has a few changed files to match, or none. A worker
+started once that is known would spend a third of a second importing LibCST, bandit and the
+matchers on the critical path. The standby does those imports on the other core while the main
+process loads the command, hashes the tree and reads the cache; when no file needs matching it
+is killed unused. It runs tasks as a one-worker process pool does (``map`` and ``close``), and
+its death raises ``BrokenProcessPool`` as a pool worker's would, so a crash is isolated the same
+way; :class:`auditor.engine.executors.OnStandby` is the executor that runs a scan's tasks on it.
 
 This module imports nothing but the standard library at the top: whatever it imports delays
 the fork.

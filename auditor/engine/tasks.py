@@ -1,13 +1,15 @@
-"""What a worker does with files: extract one within its time limit, and turn a batch into
-per-file results (facts from the fact cache or extracted, then every leaf of the checklist).
+"""The one unit of work of a scan, :class:`MatchTask`: files to turn into per-file results
+(facts from the fact cache or extracted within a time limit, then every leaf of the checklist).
 
-Runs in worker processes, in the standby worker (extraction alone) and, for small scans, in the
-main process. Imports only what extraction needs, so the standby worker is ready sooner: the
-matchers (and pydantic) load with the first batch to match, evaluation and reports never.
+Every executor runs it (see :mod:`auditor.engine.executors`): in this process, in worker
+processes, in the standby worker. Imports only what extraction needs, so a worker is ready
+sooner: the matchers (and pydantic) load in :func:`warm_up` or with the first task, evaluation
+and reports never.
 """
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import signal
 import threading
@@ -21,17 +23,19 @@ from auditor.engine.discover import SourceFile
 from auditor.facts import FileFacts
 from auditor.facts.extract import NAMED_TEXT_KINDS, TEXT_KINDS, decode, extract_bytes, named_text
 
-if TYPE_CHECKING:  # the standby worker extracts without loading the matchers (and pydantic)
+if TYPE_CHECKING:  # a worker loads the matchers (and pydantic) in warm_up, after the extractors
     from auditor.engine.plan import LeafPlan
     from auditor.engine.results import FileResult
 
 
 def warm_up() -> None:
-    """Import what extraction needs, before the first file arrives."""
-    import auditor.facts.python  # noqa: F401 - LibCST
+    """In a worker process: import what a task needs (the extractors first, then the
+    matchers), before the first task arrives."""
+    import auditor.facts.python
     from auditor.facts.bandit import _setup
 
     _setup()
+    import auditor.engine.plan  # noqa: F401 - the matchers and pydantic
 
 
 Job = tuple[SourceFile, bytes, int, float]
@@ -120,10 +124,6 @@ def transient(facts: FileFacts) -> bool:
     return any(marker in w for w in facts.warnings for marker in TRANSIENT)
 
 
-def pool_job(job: Job) -> FileFacts:
-    return extract_job(job, hard=True)
-
-
 def crash_warning(source: SourceFile, seconds: float, elapsed: float) -> FileFacts:
     if seconds > 0 and elapsed >= hard_limit(seconds):
         reason = f"not parsed: extraction ran past the {seconds:g}-second limit in native code and was stopped"
@@ -140,27 +140,45 @@ def with_text(facts: FileFacts, data: bytes) -> FileFacts:
     return facts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MatchSetup:
-    """What a worker needs to turn files into results: the leaves, the limits, the cache."""
+    """What turns files into results: the leaves, the limits, the cache.
+
+    Pickled (into a task for a worker process), it is one pickle of its fields made once and
+    reused by every task, which a worker unpickles once: the leaf plan is large.
+    """
 
     plan: LeafPlan
     max_nodes: int
     timeout: float
     cache_dir: Path | None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        packed = self.__dict__.get("_packed")
+        if packed is None:
+            blob = pickle.dumps((self.plan, self.max_nodes, self.timeout, self.cache_dir),
+                                protocol=pickle.HIGHEST_PROTOCOL)
+            packed = (hashlib.sha256(blob).hexdigest(), blob)
+            object.__setattr__(self, "_packed", packed)
+        return (_unpacked, packed)
+
+
+_RECEIVED: dict[str, MatchSetup] = {}
+"""In a worker process: the setup it last received, by digest."""
+
+
+def _unpacked(digest: str, blob: bytes) -> MatchSetup:
+    setup = _RECEIVED.get(digest)
+    if setup is None:
+        plan, max_nodes, timeout, cache_dir = pickle.loads(blob)  # made by this scan's main process
+        setup = MatchSetup(plan, max_nodes, timeout, cache_dir)
+        _RECEIVED.clear()
+        _RECEIVED[digest] = setup
+    return setup
+
 
 BatchJob = tuple[SourceFile, bytes, str, str]
 """A file to match: source, bytes, fact cache key and result cache key ("" without a cache)."""
-BatchTask = tuple[str, bytes, list[BatchJob]]
-"""Work for a worker: the setup's digest, the pickled setup (unpickled once per worker) and files."""
-BATCH_FILES = 24
-"""Files per worker task: leaves run once per batch, so bigger batches cost less matching."""
-SERIAL_BATCH_FILES = 250
-"""Files matched at once in the main process: bounds the facts held at one time."""
-
-_WORKER_SETUP: dict[str, MatchSetup] = {}
-"""The setup this worker process last received, by digest."""
 
 
 def facts_batch(batch: list[BatchJob], cache_dir: Path | None, max_nodes: int, timeout: float,
@@ -214,33 +232,32 @@ def match_batch(batch: list[BatchJob], setup: MatchSetup, hard: bool = False) ->
                        hard)
 
 
-FactsTask = tuple[Path | None, int, float, list[BatchJob]]
-"""Extraction alone: the cache folder, the limits and the files (the standby worker's work)."""
+@dataclass(frozen=True)
+class MatchTask:
+    """Files to match with one setup: what every executor runs, and all it runs."""
+
+    setup: MatchSetup
+    files: list[BatchJob]
+
+    def one_by_one(self) -> list[MatchTask]:
+        """The same files as one-file tasks (to pin a crash on the file that caused it)."""
+        return [MatchTask(self.setup, [job]) for job in self.files]
 
 
-def facts_task(task: FactsTask) -> list[FileFacts]:
-    cache_dir, max_nodes, timeout, batch = task
-    return facts_batch(batch, cache_dir, max_nodes, timeout, hard=True)
+def run_task(task: MatchTask) -> list[FileResult]:
+    """A task in this process: one result per file, in the task's order."""
+    return match_batch(task.files, task.setup)
 
 
-def batch_task(task: BatchTask) -> list[FileResult]:
-    digest, blob, batch = task
-    setup = _WORKER_SETUP.get(digest)
-    if setup is None:
-        setup = pickle.loads(blob)  # made by this scan's main process in memory, never read from disk
-        _WORKER_SETUP.clear()
-        _WORKER_SETUP[digest] = setup
-    return match_batch(batch, setup, hard=True)
+def run_in_worker(task: MatchTask) -> list[FileResult]:
+    """A task in a worker process: as :func:`run_task`, and a file stuck in native code past
+    the hard limit ends the worker (see :class:`_Budget`)."""
+    return match_batch(task.files, task.setup, hard=True)
 
 
-def crashed_result(source: SourceFile, seconds: float, elapsed: float) -> FileResult:
-    """The result of a file whose worker died: its warning, no hits."""
+def crashed_task(task: MatchTask, elapsed: float) -> list[FileResult]:
+    """The result of a one-file task whose worker died after ``elapsed`` seconds: its warning, no hits."""
     from auditor.engine.results import FileResult
 
-    ff = crash_warning(source, seconds, elapsed)
-    return FileResult(path=ff.path, kind=ff.kind, role=ff.role, warnings=ff.warnings)
-
-
-def crashed_batch(task: BatchTask, seconds: float, elapsed: float) -> list[FileResult]:
-    """The result of a one-file batch whose worker died."""
-    return [crashed_result(task[2][0][0], seconds, elapsed)]
+    ff = crash_warning(task.files[0][0], task.setup.timeout, elapsed)
+    return [FileResult(path=ff.path, kind=ff.kind, role=ff.role, warnings=ff.warnings)]
