@@ -62,7 +62,8 @@ def _flat(results: Iterator[list[Any]]) -> list[dict[str, Any]]:
 
 
 class FakeStandby:
-    """The standby's interface (``alive``, ``map``, ``close``), tasks run in this process."""
+    """The standby's interface (``alive``, ``map``, ``close``), tasks run in this process
+    after a round trip through pickle, as through the standby's pipe."""
 
     def __init__(self) -> None:
         self.alive = True
@@ -83,6 +84,10 @@ def test_a_task_carries_its_setup_as_one_pickle_unpickled_once(setup: MatchSetup
     assert first.setup is second.setup  # a worker unpickles the leaf plan once per scan
     assert first.setup is not setup and first.setup.plan.digest == setup.plan.digest
     assert [j[0].path for j in first.files] == ["app/m000.py", "app/m001.py"]
+    bare = pickle.dumps(MatchTask(setup.extraction(), files[:1]))
+    assert len(bare) < len(SERVICE) + 1000  # no leaves: a worker that only extracts never loads them
+    with pytest.raises(ValueError, match="no leaves"):
+        _ = pickle.loads(bare).setup.plan
 
 
 def test_in_process_runs_each_task_when_its_results_are_read(setup: MatchSetup,
@@ -107,10 +112,10 @@ def test_a_few_files_go_to_the_standby_many_to_a_pool(setup: MatchSetup, monkeyp
     fake = FakeStandby()
     with Parallel(2, fake) as executor:  # type: ignore[arg-type]
         few = _flat(executor.run(setup, _files(3)))
-        assert [len(t.files) for t in fake.tasks] == [3] and pools == []
+        assert [len(t.files) for t in fake.tasks] == [1, 1, 1] and pools == []  # it extracts, one file a task
         many = _flat(executor.run(setup, _files(PARALLEL_THRESHOLD)))
         assert pools == [2] and not fake.alive  # the standby's core went to the pool
-        assert len(fake.tasks) == 1
+        assert len(fake.tasks) == 3
     assert few == _flat(InProcess().run(setup, _files(3)))
     assert many == _flat(InProcess().run(setup, _files(PARALLEL_THRESHOLD)))
 

@@ -5,10 +5,11 @@ them into :class:`~auditor.engine.tasks.MatchTask`s, the one unit of work, and y
 task's results in order. :class:`InProcess` runs them here, lazily, as the results are read.
 :class:`WorkerPool` runs them in worker processes started when it is made, so that they import
 the extractors while the caller loads the rules. :class:`OnStandby` runs them in the standby
-worker, forked as the command started (see :mod:`auditor.engine.standby`). In both of those
-every task is submitted at once and the caller reads results while the workers go on; when a
-worker dies (a parser crash, the hard CPU limit) the tasks not yet done are run again one file
-at a time in one-worker pools, so the crash costs the file that caused it and no other.
+worker, forked as the command started (see :mod:`auditor.engine.standby`): it extracts, and
+this process matches. In both of those every task is submitted at once and the caller reads
+results while the workers go on; when a worker dies (a parser crash, the hard CPU limit) the
+tasks not yet done are run again one file at a time in one-worker pools, so the crash costs
+the file that caused it and no other.
 
 :class:`Parallel` picks among them by the amount of work: many files go to a pool, a few to the
 standby when there is one, else they are matched here. The caller chooses the executor
@@ -17,21 +18,33 @@ standby when there is one, else they are matched here. The caller chooses the ex
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from auditor.engine.tasks import BatchJob, MatchSetup, MatchTask, crashed_task, run_in_worker, run_task, warm_up
+from auditor.engine.results import FileResult
+from auditor.engine.tasks import (
+    BatchJob,
+    MatchSetup,
+    MatchTask,
+    crashed_task,
+    extract_in_worker,
+    match_facts,
+    run_in_worker,
+    run_task,
+    warm_up,
+)
 from auditor.engine.workers import isolated, process_pool
+from auditor.facts import FileFacts
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-    from auditor.engine.results import FileResult
     from auditor.engine.standby import Standby
 
-Results = Iterator[list["FileResult"]]
+Results = Iterator[list[FileResult]]
 """Each task's results (one per file, in the task's order), task by task."""
 
 PARALLEL_THRESHOLD = 40
@@ -101,9 +114,10 @@ class InProcess(_Closing):
         pass
 
 
-def _guarded(tasks: list[MatchTask], results: Results, broken: Callable[[], None]) -> Results:
-    """The results in order; if the worker dies, ``broken()`` and the tasks not yet done again,
-    one file at a time, each in a one-worker pool."""
+def _guarded(tasks: list[MatchTask], results: Iterator[list[Any]], broken: Callable[[], None],
+             fn: Callable[[MatchTask], list[Any]]) -> Iterator[list[Any]]:
+    """The results of ``fn`` over the tasks in order; if the worker dies, ``broken()`` and the
+    tasks not yet done again, one file at a time, each in a one-worker pool."""
     from concurrent.futures.process import BrokenProcessPool
 
     done = 0
@@ -114,11 +128,11 @@ def _guarded(tasks: list[MatchTask], results: Results, broken: Callable[[], None
     except BrokenProcessPool:
         broken()
         rest = [one for task in tasks[done:] for one in task.one_by_one()]
-        yield from isolated(rest, run_in_worker, crashed_task)
+        yield from isolated(rest, fn, crashed_task)
 
 
 class WorkerPool(_Closing):
-    """Worker processes, started (importing the extractors and matchers) as soon as it is made."""
+    """Worker processes, started (importing the extractors) as soon as it is made."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -138,7 +152,7 @@ class WorkerPool(_Closing):
     def run(self, setup: MatchSetup, files: list[BatchJob]) -> Results:
         size = max(4, min(BATCH_FILES, len(files) // (self.workers * 4) or 1))
         tasks = _tasks(setup, files, size)
-        return _guarded(tasks, self._start().map(run_in_worker, tasks), self._broken)
+        return _guarded(tasks, self._start().map(run_in_worker, tasks), self._broken, run_in_worker)
 
     def _broken(self) -> None:
         if self._pool is not None:
@@ -160,7 +174,10 @@ class WorkerPool(_Closing):
 
 
 class OnStandby(_Closing):
-    """Tasks in the standby worker, one after another; once it has died, in this process."""
+    """Tasks on the standby worker, one file each: it extracts, and this process, which has
+    the matchers loaded already, matches a batch at a time. The standby never loads the
+    matchers, so it is ready sooner (see ``benchmarks/README.md``); a file that kills it gets
+    a warning and no hits. Once it is closed, tasks run in this process."""
 
     def __init__(self, standby: Standby) -> None:
         self.standby = standby
@@ -175,11 +192,23 @@ class OnStandby(_Closing):
     def run(self, setup: MatchSetup, files: list[BatchJob]) -> Results:
         if not self.standby.alive:
             return InProcess().run(setup, files)
-        tasks = _tasks(setup, files, BATCH_FILES)
-        return _guarded(tasks, self.standby.map(run_in_worker, tasks), self.standby.close)
+        tasks = _tasks(setup.extraction(), files, 1)  # the leaf plan stays here
+        extracted = _guarded(tasks, self.standby.map(extract_in_worker, tasks), self.standby.close,
+                             extract_in_worker)
+        return _match_here(setup, tasks, itertools.chain.from_iterable(extracted))
 
     def close(self) -> None:
         self.standby.close()
+
+
+def _match_here(setup: MatchSetup, tasks: list[MatchTask],
+                extracted: Iterator[FileFacts | FileResult]) -> Results:
+    for start in range(0, len(tasks), BATCH_FILES):
+        jobs = [task.files[0] for task in tasks[start:start + BATCH_FILES]]
+        files = list(itertools.islice(extracted, len(jobs)))
+        crashed = {f.path: f for f in files if isinstance(f, FileResult)}
+        facts = [f for f in files if not isinstance(f, FileResult)]
+        yield [*match_facts([job for job in jobs if job[0].path not in crashed], facts, setup), *crashed.values()]
 
 
 class Parallel(_Closing):

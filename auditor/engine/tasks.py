@@ -2,9 +2,9 @@
 (facts from the fact cache or extracted within a time limit, then every leaf of the checklist).
 
 Every executor runs it (see :mod:`auditor.engine.executors`): in this process, in worker
-processes, in the standby worker. Imports only what extraction needs, so a worker is ready
-sooner: the matchers (and pydantic) load in :func:`warm_up` or with the first task, evaluation
-and reports never.
+processes, in the standby worker (which extracts, and the main process matches). Imports only
+what extraction needs, so a worker is ready sooner: the matchers (and pydantic) load with the
+first task to match, evaluation and reports never.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from auditor.engine.discover import SourceFile
 from auditor.facts import FileFacts
 from auditor.facts.extract import NAMED_TEXT_KINDS, TEXT_KINDS, decode, extract_bytes, named_text
 
-if TYPE_CHECKING:  # a worker loads the matchers (and pydantic) in warm_up, after the extractors
+if TYPE_CHECKING:  # a worker loads the matchers (and pydantic) with the first task it matches
     from auditor.engine.plan import LeafPlan
     from auditor.engine.results import FileResult
 
@@ -140,40 +140,54 @@ def with_text(facts: FileFacts, data: bytes) -> FileFacts:
     return facts
 
 
-@dataclass(frozen=True, eq=False)
 class MatchSetup:
     """What turns files into results: the leaves, the limits, the cache.
 
-    Pickled (into a task for a worker process), it is one pickle of its fields made once and
-    reused by every task, which a worker unpickles once: the leaf plan is large.
+    Pickled (into a task for a worker process), its leaf plan is one pickle made once and
+    shared by every task; a worker unpickles it once, when it first matches. A worker that
+    only extracts (the standby) is sent :meth:`extraction`, without the plan, and never loads
+    the matchers.
     """
 
-    plan: LeafPlan
-    max_nodes: int
-    timeout: float
-    cache_dir: Path | None
+    def __init__(self, plan: LeafPlan | None, max_nodes: int, timeout: float, cache_dir: Path | None,
+                 packed: tuple[str, bytes] | None = None) -> None:
+        self._plan = plan
+        self._packed = packed
+        self.max_nodes = max_nodes
+        self.timeout = timeout
+        self.cache_dir = cache_dir
+
+    @property
+    def plan(self) -> LeafPlan:
+        if self._plan is None:
+            if self._packed is None:
+                raise ValueError("a setup for extraction has no leaves to match")
+            self._plan = pickle.loads(self._packed[1])  # made by this scan's main process
+        return self._plan
+
+    def extraction(self) -> MatchSetup:
+        """The same limits and cache without the leaves: for a worker that only extracts."""
+        return MatchSetup(None, self.max_nodes, self.timeout, self.cache_dir)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        packed = self.__dict__.get("_packed")
-        if packed is None:
-            blob = pickle.dumps((self.plan, self.max_nodes, self.timeout, self.cache_dir),
-                                protocol=pickle.HIGHEST_PROTOCOL)
-            packed = (hashlib.sha256(blob).hexdigest(), blob)
-            object.__setattr__(self, "_packed", packed)
-        return (_unpacked, packed)
+        if self._packed is None and self._plan is not None:
+            blob = pickle.dumps(self._plan, protocol=pickle.HIGHEST_PROTOCOL)
+            self._packed = (hashlib.sha256(blob).hexdigest(), blob)
+        return (_unpacked, (self._packed, self.max_nodes, self.timeout, self.cache_dir))
 
 
-_RECEIVED: dict[str, MatchSetup] = {}
-"""In a worker process: the setup it last received, by digest."""
+_RECEIVED: dict[tuple[str, int, float, Path | None], MatchSetup] = {}
+"""In a worker process: the setup it last received (so its plan is unpickled once)."""
 
 
-def _unpacked(digest: str, blob: bytes) -> MatchSetup:
-    setup = _RECEIVED.get(digest)
+def _unpacked(packed: tuple[str, bytes] | None, max_nodes: int, timeout: float,
+              cache_dir: Path | None) -> MatchSetup:
+    key = (packed[0] if packed is not None else "", max_nodes, timeout, cache_dir)
+    setup = _RECEIVED.get(key)
     if setup is None:
-        plan, max_nodes, timeout, cache_dir = pickle.loads(blob)  # made by this scan's main process
-        setup = MatchSetup(plan, max_nodes, timeout, cache_dir)
+        setup = MatchSetup(None, max_nodes, timeout, cache_dir, packed)
         _RECEIVED.clear()
-        _RECEIVED[digest] = setup
+        _RECEIVED[key] = setup
     return setup
 
 
@@ -253,6 +267,13 @@ def run_in_worker(task: MatchTask) -> list[FileResult]:
     """A task in a worker process: as :func:`run_task`, and a file stuck in native code past
     the hard limit ends the worker (see :class:`_Budget`)."""
     return match_batch(task.files, task.setup, hard=True)
+
+
+def extract_in_worker(task: MatchTask) -> list[FileFacts]:
+    """Half a task, in a worker process: each file's facts (from the fact cache or extracted),
+    for the process that made the task to match (see :class:`auditor.engine.executors.OnStandby`)."""
+    setup = task.setup
+    return facts_batch(task.files, setup.cache_dir, setup.max_nodes, setup.timeout, hard=True)
 
 
 def crashed_task(task: MatchTask, elapsed: float) -> list[FileResult]:
