@@ -74,3 +74,13 @@ def test_a_definition_asked_to_cite_its_teardown_is_as_strong_as_a_call() -> Non
     params = MATCHERS["python.function"].params
     assert strength_of("python.function", params.model_validate({"teardown": True})) == 0
     assert strength_of("python.function", params.model_validate({"yields": True})) == 1
+
+
+def test_a_condition_can_say_what_its_hits_prove() -> None:
+    from auditor.matchers import MATCHERS
+
+    params = MATCHERS["python.function"].params
+    assert strength_of("python.function", params.model_validate({"name": "create"})) == 1
+    assert strength_of("python.function", params.model_validate({"name": "create", "strength": 0})) == 0
+    assert strength_of("python.import", MATCHERS["python.import"].params.model_validate(
+        {"name": "x", "strength": 1})) == 1

@@ -26,8 +26,9 @@ if TYPE_CHECKING:  # workers match leaves without loading the rule model
     from auditor.rules.schema import Checklist, Condition
 
 def _leaf_key(op: str, params: Params) -> str:
-    """The same leaf from two rule files is matched once, unless one file's patterns use RE2."""
-    return f"{op}:{'linear:' if linear(params) else ''}{params.model_dump_json()}"
+    """The same leaf from two rule files is matched once, unless one file's patterns use RE2
+    (``strength`` only orders evidence: leaves that differ in it alone are matched once)."""
+    return f"{op}:{'linear:' if linear(params) else ''}{params.model_dump_json(exclude={'strength'})}"
 
 
 def _walk(cond: Condition | None, out: dict[str, tuple[str, Params]]) -> None:

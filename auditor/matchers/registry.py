@@ -29,6 +29,10 @@ class Params(BaseModel):
     min_count: int = 1
     distinct: int = 1
     distinct_by: Regex | None = None
+    strength: int | None = Field(
+        default=None, ge=0, le=2,
+        description="what this condition's hits prove for its rule, overriding the matcher's: 0 the "
+                    "decisive line, 1 a definition, 2 presence (evidence cites stronger first)")
 
     @field_validator("role", "file", mode="before")
     @classmethod

@@ -35,7 +35,11 @@ def strength_of(op: str, params: Params | None = None) -> int:
     does the job; 1 for a definition (a function's or class's first line); 2 for presence (an
     import, a declared dependency, a file that exists). Evidence cites stronger conditions first.
     Each matcher says which it is when it registers, and a definition matcher may say which of
-    its options (``params``) make it cite a statement that does the job instead."""
+    its options (``params``) make it cite a statement that does the job instead. A condition's
+    ``strength`` option overrides both (a route handler's definition can be the decisive line
+    for input validation)."""
+    if params is not None and params.strength is not None:
+        return params.strength
     spec = MATCHERS[op]
     if spec.presence:
         return 2
