@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
 from render_sample import sample_report
 
 from auditor.model import Evidence
+from auditor.render.common import _MD_ESCAPES, clean_line, md_code, md_inline
 from auditor.render.markdown import MAX_CHARS, escape_inline, render_markdown
 
 
@@ -57,3 +62,16 @@ def test_truncates_gracefully() -> None:
 def test_all_implemented() -> None:
     report = sample_report({i.id: "implemented" for i in sample_report().items})
     assert "Every applicable item is implemented." in render_markdown(report)
+
+
+@given(st.text(alphabet="aW w.@:/\t<`", max_size=40))
+def test_words_become_code_as_the_pattern_says(text: str) -> None:
+    """Word by word is what the pattern ``\\S*(?:@|://|www\\.)\\S*`` (case-insensitive) finds,
+    without its backtracking, which is quadratic in a long word."""
+    pattern = re.compile(r"\S*(?:@|://|www\.)\S*", re.IGNORECASE)
+    line = clean_line(text)
+    out, last = [], 0
+    for found in pattern.finditer(line):
+        out += [line[last:found.start()].translate(_MD_ESCAPES), md_code(found.group(0))]
+        last = found.end()
+    assert md_inline(text) == "".join([*out, line[last:].translate(_MD_ESCAPES)])

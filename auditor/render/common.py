@@ -123,7 +123,12 @@ def clean_line(text: str, limit: int | None = None) -> str:
 _MD_ESCAPES = {ord(ch): f"&#{ord(ch)};" for ch in "\\`*_[]|#~!()"}
 _MD_ESCAPES.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&#39;"})
 _PRE_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("@"): "&#64;"}
-_LIVE_WORD = re.compile(r"\S*(?:@|://|www\.)\S*", re.IGNORECASE)  # mentions, e-mail addresses, URLs
+_WORD = re.compile(r"\S+")
+
+
+def _live(word: str) -> bool:
+    """Whether a word is a mention, an e-mail address or a URL (has ``@``, ``://`` or ``www.``)."""
+    return "@" in word or "://" in word or "www." in word.lower()
 
 
 def md_code(text: str, limit: int | None = None) -> str:
@@ -141,7 +146,9 @@ def md_inline(text: str, limit: int | None = None) -> str:
     text = clean_line(text, limit)
     out: list[str] = []
     last = 0
-    for found in _LIVE_WORD.finditer(text):
+    for found in _WORD.finditer(text):  # word by word: linear in the text, however long a word
+        if not _live(found.group(0)):
+            continue
         out.append(text[last:found.start()].translate(_MD_ESCAPES))
         out.append(md_code(found.group(0)))
         last = found.end()
