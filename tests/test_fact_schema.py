@@ -14,7 +14,8 @@ from auditor.testing import facts_of
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
-@pytest.mark.parametrize("tree", ["reference-service", "minimal-service"])
+@pytest.mark.parametrize("tree", [pytest.param("reference-service", marks=pytest.mark.slow),  # a whole service
+                                  "minimal-service"])
 def test_every_extracted_fact_fits_its_type(tree: str) -> None:
     seen: set[str] = set()
     wrong = []

@@ -129,6 +129,7 @@ def test_the_layer_check_sees_a_cycle_and_an_upward_import() -> None:
         GRAPH["auditor.store"].discard("auditor.engine.scan")
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_the_start_up_path_imports_neither_pydantic_nor_libcst() -> None:
     code = (f"import sys\nfor m in {START_UP!r}: __import__(m)\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'libcst', 'click'}))")

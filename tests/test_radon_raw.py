@@ -49,6 +49,7 @@ def test_snippets_agree_with_radon(name: str) -> None:
     assert raw_metrics(text) == expected
 
 
+@pytest.mark.slow  # the whole repository
 def test_every_python_file_of_this_repository_agrees_with_radon() -> None:
     paths = sorted(p for top in ("auditor", "tests", "fixtures", "benchmarks")
                    for p in (REPO / top).rglob("*.py"))

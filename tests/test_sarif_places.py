@@ -21,6 +21,7 @@ def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
+@pytest.mark.slow  # git and the command, each in a process
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is needed")
 def test_a_subfolder_scan_gives_paths_from_the_repository_root(tmp_path: Path) -> None:
     repo = tmp_path / "monorepo"

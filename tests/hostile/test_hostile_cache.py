@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from hostile_corpus import PYTHON, REPO
 
+pytestmark = pytest.mark.slow  # every case runs the command in a process of its own
+
 DEEP = 100_000
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from hostile_corpus import PYTHON, REPO
 
+pytestmark = pytest.mark.slow  # every case runs the command in a process of its own
+
 BOUND = 60.0  # seconds a case may take on two busy cores (each takes one or two)
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from hostile_corpus import PYTHON, REPO
 
+pytestmark = pytest.mark.slow  # every case runs the command in a process of its own
+
 ESC = "\x1b"
 BIDI = "\u202e"
 # characters no output may carry raw: C0 controls but tab/newline/CR, DEL, C1, bidi controls

@@ -14,7 +14,8 @@ import pytest
 from hostile_corpus import PYTHON, REPO
 
 GONE_WITHIN = 2.0  # seconds after the parent's death
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; parent-death signal")
+pytestmark = [pytest.mark.slow,  # scans in processes of their own, with workers
+              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; parent-death signal")]
 
 
 def _slow_tree(root: Path, files: int = 120) -> Path:
