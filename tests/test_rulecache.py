@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,21 @@ def _load(cache: Path | None) -> Checklist:
     return load_checklist(checklist, rules, cache_dir=cache)
 
 
-def test_cached_rules_equal_parsed_rules(tmp_path: Path) -> None:
-    parsed = _load(None)
+@pytest.fixture(scope="module")
+def parsed() -> Checklist:
+    """The bundled rules parsed without a cache (read only)."""
+    return _load(None)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache folder holding the bundled rules' entries (copied before a test damages them)."""
+    cache = tmp_path_factory.mktemp("rulecache")
+    _load(cache)
+    return cache
+
+
+def test_cached_rules_equal_parsed_rules(tmp_path: Path, parsed: Checklist) -> None:
     first = _load(tmp_path)  # parses and writes the entries
     assert len(list((tmp_path / "rules").glob("*.json"))) == len(default_paths()[1])
     again = _load(tmp_path)  # rebuilt from the entries
@@ -50,9 +64,8 @@ def test_a_changed_rule_file_is_parsed_again(tmp_path: Path, monkeypatch: pytest
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "wrong-key", "unknown-matcher", "extra-field", "bad-spec"])
-def test_bad_entries_are_ignored_and_rewritten(tmp_path: Path, damage: str) -> None:
-    parsed = _load(None)
-    _load(tmp_path)
+def test_bad_entries_are_ignored_and_rewritten(tmp_path: Path, damage: str, parsed: Checklist, written: Path) -> None:
+    shutil.copytree(written / "rules", tmp_path / "rules")
     for entry_path in (tmp_path / "rules").glob("*.json"):
         entry = json.loads(entry_path.read_text())
         if damage == "corrupt":
