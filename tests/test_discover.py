@@ -41,6 +41,14 @@ def test_roles_follow_the_ground_rules() -> None:
     assert role_of("docs_src/tutorial/main.py") == "docs"
     assert role_of("examples/app.py") == "docs"
     assert role_of("app/main.py") == "runtime"
+    # suites split by kind or environment are test code too; names that only contain the word are not
+    assert role_of("bookmarks/tests_e2e/e2e_test_bulk_edit.py") == "test"
+    assert role_of("frontend/e2e/login.spec.ts") == "test"
+    assert role_of("integration-tests/conftest_helpers.py") == "test"
+    assert role_of("scripts/test-environments/oidc/compose.yml") == "test"
+    assert role_of("app/latest/views.py") == "runtime"
+    assert role_of("app/contests/models.py") == "runtime"
+    assert role_of("app/testimonials/views.py") == "runtime"
 
 
 def test_migration_revisions_and_developer_tooling_have_their_own_roles() -> None:

@@ -29,7 +29,9 @@ SKIP_DIRS = frozenset(
 BUILD_DIRS = frozenset({"build", "dist"})
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 # Load-test suites are test code too: they exercise the service, they are not part of it.
-TEST_DIRS = frozenset({"tests", "test", "testing", "loadtests", "load_tests", "load-tests", "locust"})
+TEST_DIRS = frozenset({"tests", "test", "testing", "loadtests", "load_tests", "load-tests", "locust", "e2e"})
+# Test suites split by kind or environment: tests_e2e/, e2e-tests/, integration_tests/, test-environments/.
+_TEST_DIR = re.compile(r"(?:[a-z0-9]+[_-])?tests?(?:[_-][a-z0-9_-]+)?")
 DOC_DIRS = frozenset({"examples", "example", "docs", "doc", "docs_src", "samples", "sample"})
 # Migration revisions: evidence for schema items only (rules that want them name the role).
 MIGRATION_DIRS = frozenset({"migrations", "versions", "revisions"})
@@ -90,7 +92,7 @@ def role_of(rel: str) -> str:
         name.startswith("test_") or name.endswith("_test.py") or name in ("conftest.py", "tests.py", "test.py")
     ):
         return "test"
-    if any(d in TEST_DIRS for d in dirs):
+    if any(d in TEST_DIRS or _TEST_DIR.fullmatch(d) for d in dirs):
         return "test"
     if any(d in DOC_DIRS for d in dirs):
         return "docs"
