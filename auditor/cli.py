@@ -15,15 +15,13 @@ from typing import Any
 import click
 
 from auditor import __version__
-from auditor.engine.executors import executor_for
 from auditor.engine.process import tune_gc
 from auditor.engine.provenance import repository_prefix
-from auditor.engine.scan import ScanOptions, scan
 from auditor.engine.standby import Standby
 from auditor.engine.workers import stop_all
 from auditor.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, AuditorError, Terminated, did_you_mean
 from auditor.fleet.cli import fleet
-from auditor.gatecli import baseline_cmd, finish, gate_options, scan_request
+from auditor.gatecli import GateFlags, baseline_cmd, finish, gate_options
 from auditor.model import Report
 from auditor.render.common import clean, clean_line
 from auditor.render.outputs import (
@@ -36,10 +34,8 @@ from auditor.render.outputs import (
     write_text,
 )
 from auditor.render.progress import ProgressBar
-from auditor.rules.load import load_selected_checklist
-from auditor.rules.schema import Checklist
 from auditor.safewrite import UnsafeWrite, write_atomic
-from auditor.session import run_scan
+from auditor.session import ScanRequest, Session
 from auditor.store import default_cache_dir
 
 
@@ -137,21 +133,21 @@ main.add_command(fleet)
 @gate_options
 def scan_cmd(path: Path, fmt: str, output: Path | None, checklist: str | None, rules: tuple[str, ...],
              max_file_size: int, exclude: tuple[str, ...], jobs: int | None, cache_dir: Path | None,
-             no_cache: bool, select: str | None, verbose: bool, **gate: Any) -> None:
+             no_cache: bool, select: str | None, verbose: bool, compact: bool, gate: GateFlags,
+             **output_files: Any) -> None:
     """Scan PATH (default: the current folder) and report every checklist item.
 
     Reads PATH/.auditor.yaml or [tool.auditor] in PATH/pyproject.toml; flags override it.
     The gate's verdict and every failure reason are the last lines on stderr.
     Exit codes: 0 passed, 1 gate failed, 2 usage or config error, 3 internal error.
     """
-    link_base, outputs = pop_output_options(gate)
-    compact = bool(gate.pop("compact", False))
+    link_base, outputs = pop_output_options(output_files)
     wants_sarif = fmt == "sarif" or "sarif" in outputs
-    req = scan_request(path, checklist, rules, exclude, select, max_file_size, jobs or 0,
-                       None if no_cache else (cache_dir or default_cache_dir()), gate)
+    session = Session(gate.request(path, checklist, rules, exclude, select, max_file_size, jobs or 0,
+                                   None if no_cache else (cache_dir or default_cache_dir())))
     bar = ProgressBar()
     try:
-        run = run_scan(req, load_selected_checklist, progress=bar, standby=_standby())
+        run = session.run(progress=bar, standby=_standby())
     finally:
         bar.close()
     report = run.report
@@ -178,13 +174,10 @@ def warn_if_empty(report: Report, path: Path) -> None:
                    err=True)
 
 
-def configured_checklist(path: Path, checklist: str | None, rules: tuple[str, ...]) -> tuple[Checklist, ScanOptions]:
-    """The checklist and scan options as ``auditor scan PATH`` would use them (config included)."""
-    from auditor.session import ScanRequest, load_for_scan
-
-    _loaded, cl, _ids, options = load_for_scan(ScanRequest(path=path, checklist=checklist, rules=rules),
-                                               load_selected_checklist)
-    return cl, options
+def configured_session(path: Path, checklist: str | None, rules: tuple[str, ...],
+                       cache_dir: Path | None = None) -> Session:
+    """The session ``auditor scan PATH`` would make with these flags (the project's config included)."""
+    return Session(ScanRequest(path=path, checklist=checklist, rules=rules, cache_dir=cache_dir))
 
 
 @main.command("list")
@@ -194,7 +187,7 @@ def configured_checklist(path: Path, checklist: str | None, rules: tuple[str, ..
 @click.option("--rules", multiple=True, type=click.Path())
 def list_cmd(project: Path, checklist: str | None, rules: tuple[str, ...]) -> None:
     """List the checklist's sections (with their ids) and items, and the rule each item uses."""
-    cl, _ = configured_checklist(project, checklist, rules)
+    cl = configured_session(project, checklist, rules).checklist
     out: list[str] = []
     for section in cl.spec.sections:
         out.append(f"{section.title} [{section.id}]")
@@ -210,7 +203,7 @@ def list_cmd(project: Path, checklist: str | None, rules: tuple[str, ...]) -> No
 @click.option("--rules", multiple=True, type=click.Path())
 def explain_cmd(item_id: str, project: Path, checklist: str | None, rules: tuple[str, ...]) -> None:
     """Explain one item: what counts, examples and remediation."""
-    cl, _ = configured_checklist(project, checklist, rules)
+    cl = configured_session(project, checklist, rules).checklist
     found = [(s, i) for s, i in cl.items() if i.id == item_id]
     sections = {s.id: s for s in cl.spec.sections}
     if not found and item_id in sections:
@@ -277,12 +270,10 @@ def verify_cmd(document: Path, scan_path: Path, fix: bool, checklist: str | None
     except OSError as exc:
         raise AuditorError(f"{document}: cannot read: {exc.strerror or exc}") from None
     text = raw.decode("utf-8", errors="surrogateescape")
-    cl, options = configured_checklist(scan_path, checklist, rules)
-    options.cache_dir = None if no_cache else (cache_dir or default_cache_dir())
+    session = configured_session(scan_path, checklist, rules, None if no_cache else (cache_dir or default_cache_dir()))
     bar = ProgressBar()
     try:
-        with executor_for(options.jobs, _standby()) as executor:
-            report = scan(scan_path, cl, options, progress=bar, executor=executor)
+        report = session.scan(progress=bar, standby=_standby())
     finally:
         bar.close()
     result = verify_document(text, report)

@@ -14,11 +14,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from auditor.errors import ConfigError, did_you_mean
-from auditor.rules.load import bundled_checklist
 from auditor.rules.schema import ChecklistSpec
 from auditor.safewrite import inside
 from auditor.validation import validation_error
@@ -306,21 +304,12 @@ class ChecklistIds:
     section_of: dict[str, str]
     levels: list[str] = field(default_factory=list)
 
-
-def checklist_ids(checklist_path: Path) -> ChecklistIds:
-    """Item and section ids of a checklist file, without loading its rules."""
-    try:
-        if bundled_checklist(checklist_path):
-            data = yaml.load(checklist_path.read_text(encoding="utf-8"),
-                             Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        else:  # read within the limits: size, regular file, YAML nodes
-            data, _marks = load_yaml_with_marks(checklist_path)
-        spec = ChecklistSpec.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError, ConfigError):
-        return ChecklistIds([], [], {})  # the full load reports the problem with its line
-    section_of = {i.id: s.id for s in spec.sections for i in s.items}
-    return ChecklistIds(items=list(section_of), sections=[s.id for s in spec.sections], section_of=section_of,
-                        levels=[lv.id for lv in spec.levels])
+    @classmethod
+    def of(cls, spec: ChecklistSpec) -> ChecklistIds:
+        """The ids of a checklist (read without its rules)."""
+        section_of = {i.id: s.id for s in spec.sections for i in s.items}
+        return cls(items=list(section_of), sections=[s.id for s in spec.sections], section_of=section_of,
+                   levels=[lv.id for lv in spec.levels])
 
 
 def check_ids(loaded: LoadedConfig, ids: ChecklistIds) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from adoption_helpers import make_project, run_cli, scan_args, write_checklist
 
-from auditor.config import AuditorConfig, checklist_ids, find_config, load_config, selected_items
+from auditor.config import AuditorConfig, ChecklistIds, find_config, load_config, selected_items
 from auditor.errors import ConfigError
+from auditor.rules.load import read_checklist
 
 
 @pytest.fixture()
@@ -187,7 +188,7 @@ def test_explicit_config_file(tmp_path: Path, tiny: tuple[Path, Path]) -> None:
 
 
 def test_selected_items_expands_sections(tiny: tuple[Path, Path]) -> None:
-    ids = checklist_ids(tiny[0])
+    ids = ChecklistIds.of(read_checklist(tiny[0]).spec)
     assert ids.sections == ["sec", "ops"]
     assert selected_items(ids, [], []) is None
     assert selected_items(ids, ["ops", "sec.hashing"], ["ops.uploads"]) == ["sec.hashing", "ops.docker"]

@@ -1,5 +1,6 @@
 """The one place the fleet calls the scan engine: a service's scan exactly as ``auditor scan PATH
---format json`` with the same flags makes it (the service's own config read the same way).
+--format json`` with the same flags makes it, through the same :class:`auditor.session.Session`
+(the service's own config read the same way).
 """
 
 from __future__ import annotations
@@ -26,17 +27,16 @@ def scan_service(path: Path, settings: ServiceSettings, cache_dir: Path | None) 
     ``auditor scan`` prints.
     """
     from auditor.render.jsonout import render_json
-    from auditor.rules.load import load_selected_checklist
-    from auditor.session import ScanRequest, run_scan
+    from auditor.session import ScanRequest, Session
 
     gate = settings.gate
     req = ScanRequest(
         path=path, config=Path(settings.config) if settings.config else None, checklist=settings.checklist,
         rules=tuple(settings.rules), include=tuple(settings.include), exclude=tuple(settings.exclude),
-        select=",".join(settings.select) or None, ignore=",".join(settings.ignore) or None,
+        select=tuple(settings.select), ignore=tuple(settings.ignore),
         jobs=1, cache_dir=cache_dir, fail_under=tuple(gate.fail_under), require=tuple(gate.require),
         fail_on=tuple(gate.fail_on), require_level=gate.require_level,
     )
-    run = run_scan(req, load_selected_checklist)
+    run = Session(req).run()
     return ServiceScan(report_json=render_json(run.report), gate_passed=run.gate.passed,
                        gate_reasons=list(run.gate.failures))

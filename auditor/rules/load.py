@@ -35,16 +35,6 @@ def bundled(path: Path) -> bool:
         return False
 
 
-def bundled_checklist(path: Path) -> bool:
-    """Whether a checklist file is the bundled one."""
-    from auditor.resources import data_dir
-
-    try:
-        return path.resolve() == (data_dir() / "checklist.yaml").resolve()
-    except OSError:
-        return False
-
-
 def load_rule_files(
     paths: list[Path], display_root: Path | None = None, cache_dir: Path | None = None,
 ) -> tuple[dict[str, Rule], dict[str, Condition]]:
@@ -318,10 +308,11 @@ def rule_files(entries: Iterable[str | Path]) -> list[Path]:
     return paths
 
 
-def load_selected_checklist(checklist: str | None, rules: tuple[str, ...],
-                            select: str | None = None, cache_dir: Path | None = None) -> Checklist:
+def load_selected_checklist(checklist: str | None, rules: tuple[str, ...], select: list[str] | None = None,
+                            cache_dir: Path | None = None) -> Checklist:
+    """A checklist file (the bundled one when None) with the bundled rules and ``rules`` (files or
+    folders); ``select`` keeps those items or sections."""
     default_checklist, default_rules = default_paths()
     checklist_path = Path(checklist) if checklist else default_checklist
     rule_paths = [*default_rules, *rule_files(rules)]  # --rules adds to the bundled rules, with --checklist too
-    chosen = [s.strip() for s in select.split(",") if s.strip()] if select else None
-    return load_checklist(checklist_path, rule_paths, select=chosen, cache_dir=cache_dir)
+    return load_checklist(checklist_path, rule_paths, select=select, cache_dir=cache_dir)
