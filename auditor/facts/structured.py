@@ -270,6 +270,8 @@ def _refine_kind(facts: list[Fact], templated: bool) -> str:
         return "helm" if templated else "k8s"
     if any(re.fullmatch(r"groups\.\d+\.rules\.\d+\.(alert|record)", f["path"]) for f in facts):
         return "prometheus"
+    if any(path in ("openapi", "swagger") for _, path in paths):
+        return "yaml"  # an API description: "{{" there is a URL or text template, not a chart's
     return "helm" if templated else "yaml"
 
 
