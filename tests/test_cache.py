@@ -12,7 +12,7 @@ import pytest
 
 import auditor.engine.scan
 import auditor.engine.tasks
-from auditor.engine.caches import FactCache, entry_key, extractor_version
+from auditor.engine.caches import EVALUATOR_CODE, FactCache, code_digest, entry_key, extractor_version
 from auditor.engine.scan import ScanOptions, scan
 from auditor.facts import FileFacts
 from auditor.facts.pyast import cache_salt
@@ -208,6 +208,37 @@ def test_unchanged_tree_and_rules_reuse_the_whole_report(project: Path, tmp_path
     report_file.write_text('{"format": 1, "key": "x", "report": {}}')  # a foreign entry is not trusted
     assert _report(project, checklist, cache) == cold
     assert evaluated == [1]
+
+
+def test_a_report_cached_by_other_evaluation_code_is_not_reused(project: Path, tmp_path: Path,
+                                                                checklist: Checklist,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    cold = _report(project, checklist, cache)
+    evaluated: list[int] = []
+    real = auditor.engine.scan.evaluate
+    monkeypatch.setattr(auditor.engine.scan, "evaluate", lambda *a, **k: evaluated.append(1) or real(*a, **k))
+    monkeypatch.setattr(auditor.engine.scan, "evaluator_version", lambda: "other-build")
+    assert _report(project, checklist, cache) == cold
+    assert evaluated == [1]  # same version number, other evaluation code: evaluated again
+    assert len(list((cache / "reports").glob("*.json"))) == 2
+
+
+def test_code_digest_follows_the_code_not_its_location(tmp_path: Path) -> None:
+    package = Path(auditor.engine.scan.__file__).resolve().parent.parent
+    copies = []
+    for name in ("a", "b"):
+        copy = tmp_path / name / "auditor"
+        for pattern in EVALUATOR_CODE:
+            for path in package.glob(pattern):
+                target = copy / path.relative_to(package)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        copies.append(copy)
+    assert code_digest(copies[0]) == code_digest(copies[1]) == code_digest(package)
+    evaluate = copies[1] / "rules" / "evaluate.py"
+    evaluate.write_text(evaluate.read_text() + "\n# another build\n")
+    assert code_digest(copies[1]) != code_digest(copies[0])
 
 
 def test_report_key_changes_with_rules_limits_and_paths(project: Path, checklist: Checklist) -> None:

@@ -33,6 +33,28 @@ def extractor_version() -> str:
     return digest.hexdigest()[:16]
 
 
+EVALUATOR_CODE = ("rules/*.py", "engine/*.py", "model.py")
+"""The package's code that turns matched files into a report, as globs under the package."""
+
+
+def code_digest(package: Path, globs: tuple[str, ...] = EVALUATOR_CODE) -> str:
+    """A digest of the named files' relative paths and bytes under ``package``: the same code gives
+    the same digest wherever it is installed."""
+    digest = hashlib.sha256()
+    for pattern in globs:
+        for path in sorted(package.glob(pattern)):
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def evaluator_version() -> str:
+    """Changes whenever the code that turns matched files into a report changes: rule loading and
+    evaluation, evidence selection, the scan's assembly and the report model. A cached report is
+    only reused by the code that would compute it again (two builds may share a version number)."""
+    return code_digest(Path(__file__).resolve().parent.parent)
+
+
 def _dist_version(dist: str) -> str:
     from importlib import metadata
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor import __version__
-from auditor.engine.caches import ReportCache, ResultCache, entry_key, extractor_version
+from auditor.engine.caches import ReportCache, ResultCache, entry_key, evaluator_version, extractor_version
 from auditor.engine.codehealth import code_health
 from auditor.engine.discover import DEFAULT_MAX_FILE_BYTES, SourceFile, discover, read_regular
 from auditor.engine.executors import Executor, executor_for
@@ -142,10 +142,12 @@ def match_tree(root: Path, options: ScanOptions, plan: LeafPlan, executor: Execu
 
 
 def report_key(prepared: Prepared, checklist: Checklist, options: ScanOptions) -> str:
-    """Everything a report depends on: the tool, the checklist and rules as parsed, the limits,
+    """Everything a report depends on: the tool and the code of its extractors, matchers and
+    evaluation, the checklist and rules as parsed, the limits,
     and every file's path, kind, role and content key (evidence lines come from the content)."""
     digest = hashlib.sha256()
-    for part in (REPORT_FORMAT, __version__, extractor_version(), checklist_fingerprint(checklist),
+    for part in (REPORT_FORMAT, __version__, extractor_version(), matchers_version(), evaluator_version(),
+                 checklist_fingerprint(checklist),
                  repr((options.max_file_bytes, options.max_yaml_nodes, options.include, options.exclude))):
         digest.update(str(part).encode() + b"\0")
     for source, _data, key in prepared.files:
