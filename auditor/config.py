@@ -17,10 +17,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from auditor.errors import ConfigError, did_you_mean
+from auditor.locations import Marks, where
 from auditor.rules.schema import ChecklistSpec
 from auditor.safewrite import inside
 from auditor.validation import validation_error
-from auditor.yamlmarks import Marks, load_yaml_with_marks, read_config_text, where
+from auditor.yamlmarks import load_yaml_with_marks, read_config_text
 
 YAML_NAMES = (".auditor.yaml", ".auditor.yml")
 PYPROJECT = "pyproject.toml"

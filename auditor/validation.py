@@ -15,7 +15,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from auditor.errors import ConfigError, did_you_mean
-from auditor.yamlmarks import Marks, where
+from auditor.locations import Marks, where
 
 Locate = Callable[[tuple[Any, ...]], str]
 """``file:line:col`` (as much as is known) of a key path."""

@@ -8,9 +8,9 @@ from typing import Any
 import yaml
 
 from auditor.errors import ConfigError
+from auditor.locations import Marks
 from auditor.safewrite import read_regular
 
-Marks = dict[tuple[Any, ...], tuple[int, int]]
 MAX_NODES = 200_000
 # Only the plain YAML types: a rule or config file is data, so a tag that asks for an object
 # (``!!python/object``, a custom ``!Thing``) is refused, never ignored or constructed.
@@ -105,14 +105,3 @@ def loads_yaml_with_marks(text: str, name: str) -> tuple[Any, Marks]:
         raise ConfigError(f"{name}{where}: invalid YAML: {problem}") from None
     except RecursionError:
         raise ConfigError(f"{name}: YAML nested too deeply") from None
-
-
-def where(name: str, marks: Marks, path: tuple[Any, ...]) -> str:
-    """``file:line:col`` for the deepest known prefix of a data path."""
-    probe = tuple(path)
-    while probe and probe not in marks:
-        probe = probe[:-1]
-    if probe in marks:
-        line, col = marks[probe]
-        return f"{name}:{line}:{col}"
-    return name

@@ -15,9 +15,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "auditor"
 
 LAYERS: list[tuple[str, ...]] = [
-    ("auditor", "auditor.errors", "auditor.resources", "auditor.safewrite"),
-    ("auditor.yamlmarks", "auditor.model", "auditor.store", "auditor.cachesize"),
-    ("auditor.validation",),
+    ("auditor", "auditor.errors", "auditor.resources", "auditor.safewrite", "auditor.locations"),
+    ("auditor.yamlmarks", "auditor.model", "auditor.store", "auditor.cachesize", "auditor.validation"),
     ("auditor.facts", "auditor.render"),
     ("auditor.matchers",),
     ("auditor.rules",),

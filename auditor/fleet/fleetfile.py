@@ -16,8 +16,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from auditor.errors import ConfigError
+from auditor.locations import where
 from auditor.validation import validation_error
-from auditor.yamlmarks import load_yaml_with_marks, where
+from auditor.yamlmarks import load_yaml_with_marks
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 DEFAULT_TIMEOUT = 600.0

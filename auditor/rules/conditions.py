@@ -7,11 +7,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from auditor.errors import ConfigError, did_you_mean
+from auditor.locations import Marks, where
 from auditor.matchers import MATCHERS
 from auditor.matchers.patterns import LINEAR_CONTEXT
 from auditor.rules.schema import COMBINATORS, MAX_CONDITION_DEPTH, Condition, Outcome
 from auditor.validation import validation_error
-from auditor.yamlmarks import Marks, where
 
 
 def parse_condition(data: Any, name: str, marks: Marks, path: tuple[Any, ...], linear: bool = False) -> Condition:

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from auditor.errors import AuditorError, ConfigError, did_you_mean
+from auditor.locations import Marks, where
 from auditor.rules.conditions import parse_condition, parse_outcome
 from auditor.rules.schema import (
     MAX_CONDITION_DEPTH,
@@ -21,7 +22,7 @@ from auditor.rules.schema import (
     RuleFile,
 )
 from auditor.validation import validation_error
-from auditor.yamlmarks import Marks, load_yaml_with_marks, where
+from auditor.yamlmarks import load_yaml_with_marks
 
 
 def bundled(path: Path) -> bool:
