@@ -12,11 +12,12 @@ import pytest
 
 import auditor.engine.scan
 import auditor.engine.tasks
-from auditor.engine.caches import EVALUATOR_CODE, FactCache, code_digest, entry_key, extractor_version
+from auditor.engine.caches import FactCache, entry_key, extractor_version
 from auditor.engine.scan import ScanOptions, scan
 from auditor.facts import FileFacts
 from auditor.facts.pyast import cache_salt
 from auditor.render.jsonout import render_json
+from auditor.resources import PACKAGE, code_digest
 from auditor.rules.schema import Checklist
 
 pytestmark = pytest.mark.slow  # processes, whole-tree scans or generated cases
@@ -225,20 +226,22 @@ def test_a_report_cached_by_other_evaluation_code_is_not_reused(project: Path, t
 
 
 def test_code_digest_follows_the_code_not_its_location(tmp_path: Path) -> None:
-    package = Path(auditor.engine.scan.__file__).resolve().parent.parent
+    package = PACKAGE
+    code = ("rules/*.py", "engine/*.py", "model.py")
     copies = []
     for name in ("a", "b"):
         copy = tmp_path / name / "auditor"
-        for pattern in EVALUATOR_CODE:
+        for pattern in code:
             for path in package.glob(pattern):
                 target = copy / path.relative_to(package)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)
         copies.append(copy)
-    assert code_digest(copies[0]) == code_digest(copies[1]) == code_digest(package)
+    digests = [code_digest(*code, package=copy) for copy in copies]
+    assert digests[0] == digests[1] == code_digest(*code)
     evaluate = copies[1] / "rules" / "evaluate.py"
     evaluate.write_text(evaluate.read_text() + "\n# another build\n")
-    assert code_digest(copies[1]) != code_digest(copies[0])
+    assert code_digest(*code, package=copies[1]) != digests[0]
 
 
 def test_report_key_changes_with_rules_limits_and_paths(project: Path, checklist: Checklist) -> None:

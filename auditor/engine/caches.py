@@ -15,35 +15,18 @@ if TYPE_CHECKING:
 
 from auditor.engine.results import FileResult
 from auditor.facts import Fact
+from auditor.resources import code_digest
 from auditor.store import CACHE_FORMAT, read_entry, write_entry
 
 
 @lru_cache(maxsize=1)
 def extractor_version() -> str:
     """Changes whenever extractor code or the parsing libraries change."""
-    digest = hashlib.sha256()
-    facts_dir = Path(__file__).resolve().parent.parent / "facts"
-    for path in sorted(facts_dir.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    digest = hashlib.sha256(code_digest("facts/*.py").encode())
     # versions from package metadata: importing LibCST only to read its version costs 0.3 s
     for dist in ("libcst", "pyyaml", "bandit", "radon"):
         digest.update(f"{dist}={_dist_version(dist)};".encode())
     digest.update(str(CACHE_FORMAT).encode())
-    return digest.hexdigest()[:16]
-
-
-EVALUATOR_CODE = ("rules/*.py", "engine/*.py", "model.py")
-"""The package's code that turns matched files into a report, as globs under the package."""
-
-
-def code_digest(package: Path, globs: tuple[str, ...] = EVALUATOR_CODE) -> str:
-    """A digest of the named files' relative paths and bytes under ``package``: the same code gives
-    the same digest wherever it is installed."""
-    digest = hashlib.sha256()
-    for pattern in globs:
-        for path in sorted(package.glob(pattern)):
-            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
@@ -52,7 +35,7 @@ def evaluator_version() -> str:
     """Changes whenever the code that turns matched files into a report changes: rule loading and
     evaluation, evidence selection, the scan's assembly and the report model. A cached report is
     only reused by the code that would compute it again (two builds may share a version number)."""
-    return code_digest(Path(__file__).resolve().parent.parent)
+    return code_digest("rules/*.py", "engine/*.py", "model.py")
 
 
 def _dist_version(dist: str) -> str:

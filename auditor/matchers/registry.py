@@ -4,17 +4,16 @@ shared options to a matcher's hits."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from auditor.matchers.index import FactIndex, Hit
 from auditor.matchers.patterns import Regex, compiled_regex, listify, path_matches
+from auditor.resources import code_digest
 
 ROLES = ("runtime", "test", "docs", "tooling", "migration", "meta")
 
@@ -126,7 +125,4 @@ def matchers_version() -> str:
     """Changes whenever the matchers or the fact index change (what kept matcher hits depend on)."""
     from auditor import __version__
 
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+    return f"{__version__}:{code_digest('matchers/*.py')}"

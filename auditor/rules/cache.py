@@ -18,17 +18,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from auditor.matchers import MATCHERS, matchers_version
+from auditor.resources import code_digest
 from auditor.rules.schema import Condition, Rule, RuleSpec
 from auditor.store import CACHE_FORMAT, read_entry, write_entry
 
 
 @lru_cache(maxsize=1)
 def _parser_version() -> str:
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256(matchers_version().encode())
-    for path in [*sorted(here.glob("*.py")), here.parent / "yamlmarks.py"]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+    return f"{matchers_version()}:{code_digest('rules/*.py', 'yamlmarks.py')}"
 
 
 def _cond_to_json(cond: Condition | None) -> Any:
