@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 STATUS_BADNESS = {"implemented": 0, "partial": 1, "missing": 2}
 
 
-@dataclass
+@dataclass(frozen=True)
 class GatePolicy:
     """What the gate checks; empty means "report only"."""
 

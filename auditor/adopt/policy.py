@@ -31,7 +31,7 @@ class Overrides:
     baseline: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class EffectivePolicy:
     """The config a scan uses, and what the repository's config changed in it or was refused."""
 
