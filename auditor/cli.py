@@ -34,6 +34,7 @@ from auditor.render.outputs import (
     write_text,
 )
 from auditor.render.progress import ProgressBar
+from auditor.rules.explain import explain_item, explain_section
 from auditor.safewrite import UnsafeWrite, write_atomic
 from auditor.session import ScanRequest, Session
 from auditor.store import default_cache_dir
@@ -207,43 +208,13 @@ def explain_cmd(item_id: str, project: Path, checklist: str | None, rules: tuple
     found = [(s, i) for s, i in cl.items() if i.id == item_id]
     sections = {s.id: s for s in cl.spec.sections}
     if not found and item_id in sections:
-        sec = sections[item_id]
-        lines = [f"{sec.id}: {sec.title} ({len(sec.items)} items; use the id with --select, --ignore "
-                 f"and --fail-under {sec.id}=SCORE)", ""]
-        lines += [f"  {i.id:<28} {i.severity:<8} {i.title}" for i in sec.items]
-        echo_out("\n".join(lines))
+        echo_out(explain_section(sections[item_id]))
         return
     if not found:
         hint = did_you_mean(item_id, [*cl.item_ids(), *sections])
         raise AuditorError(f"unknown item or section id {item_id!r}{hint}")
     section, item = found[0]
-    rule = cl.rules[item.rule]
-    spec = rule.spec
-    out = [
-        f"{item.id}: {item.title}",
-        f"section:   {section.title} [{section.id}]",
-        f"severity:  {item.severity}",
-        f"rule:      {rule.id} ({rule.source})",
-        "",
-        item.description.strip(),
-        "",
-        f"implemented: {spec.implemented.reason}",
-    ]
-    if spec.partial is not None:
-        out.append(f"partial:     {spec.partial.reason}")
-    out.append(f"missing:     {spec.missing.reason}")
-    if spec.applies_when is not None:
-        out.append(f"n/a:         {spec.applies_when.reason}")
-    if spec.text_search:
-        out.append(f"text search: {spec.text_search}")
-    out += ["", "How to fix:", item.remediation.strip(), ""]
-    for example in spec.examples:
-        out.append(f"Example ({example.expect}): {example.name}")
-        for fname, content in sorted(example.files.items()):
-            out.append(f"  --- {fname}")
-            out.extend(f"  {line}" for line in content.rstrip("\n").splitlines())
-        out.append("")
-    echo_out(clean("\n".join(out).rstrip("\n")))
+    echo_out(explain_item(cl, section, item))
 
 
 @main.command("verify")
