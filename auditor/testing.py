@@ -20,7 +20,7 @@ from auditor.facts import FileFacts
 from auditor.matchers.index import Hit
 from auditor.model import Status
 from auditor.rules.conditions import parse_condition
-from auditor.rules.evaluate import Evaluator, evaluate_rule, file_tiers, select_evidence
+from auditor.rules.evaluate import Evaluator, evaluate_rule, evidence_centre, file_tiers, select_evidence
 from auditor.rules.schema import Checklist, ChecklistSpec, Condition, Example, Outcome, Rule, RuleSpec
 
 
@@ -65,7 +65,8 @@ def _reachable(conds: list[Condition | None], conditions: Mapping[str, Condition
 
 def _one_rule(rule: Rule, conditions: Mapping[str, Condition]) -> Checklist:
     """A checklist of one rule and the named conditions it uses, for matching without items."""
-    named = _reachable([rule.implemented, rule.partial, rule.applies_when], conditions)
+    centres = [Condition(op="ref", ref=name) for name in rule.spec.evidence_centre]
+    named = _reachable([rule.implemented, rule.partial, rule.applies_when, *centres], conditions)
     return Checklist(spec=ChecklistSpec(sections=[]), path="<test>", rules={rule.id: rule}, conditions=named)
 
 
@@ -78,7 +79,8 @@ def evaluate_one(root: Path, rule: Rule, conditions: Mapping[str, Condition],
     evaluator = Evaluator(checklist.conditions, matched.source())
     status, hits, _ = evaluate_rule(rule, evaluator)
     shown = [f"{path}:{line}" for path, line in
-             select_evidence(hits, strength=evaluator.strength, tier=file_tiers(matched.files()))]
+             select_evidence(hits, strength=evaluator.strength, tier=file_tiers(matched.files()),
+                             centre=evidence_centre(rule, evaluator))]
     return status, hits, shown
 
 

@@ -84,3 +84,15 @@ def test_a_condition_can_say_what_its_hits_prove() -> None:
     assert strength_of("python.function", params.model_validate({"name": "create", "strength": 0})) == 0
     assert strength_of("python.import", MATCHERS["python.import"].params.model_validate(
         {"name": "x", "strength": 1})) == 1
+
+
+def test_the_central_file_is_cited_before_others_with_as_many_hits() -> None:
+    # one hit in each route module: the one where the rule's centre conditions hold most goes
+    # first (the first centre condition decides, the second breaks its ties), whatever the path
+    hits = [Hit("app/api/posts.py", 19, leaf=0), Hit("app/api/users.py", 20, leaf=0),
+            Hit("app/pages.py", 5, leaf=0)]
+    centre = {"app/api/posts.py": (6, 6), "app/api/users.py": (10, 10), "app/pages.py": (0, 14)}
+    assert select_evidence(hits, limit=1, centre=centre) == [("app/api/users.py", 20)]
+    assert select_evidence(hits, limit=1) == [("app/api/posts.py", 19)]
+    # a file the centre conditions do not reach ranks after those they do
+    assert select_evidence([Hit("a.py", 1, leaf=0), Hit("b.py", 1, leaf=0)], centre={"b.py": (0, 1)})[0] == ("b.py", 1)

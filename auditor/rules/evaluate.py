@@ -150,19 +150,24 @@ def evidence_tier(rel: str, role: str) -> int:
 
 def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
                     strength: Mapping[int, int] | None = None,
-                    tier: Callable[[str], int] | None = None) -> list[tuple[str, int]]:
+                    tier: Callable[[str], int] | None = None,
+                    centre: Mapping[str, tuple[int, ...]] | None = None) -> list[tuple[str, int]]:
     """The most telling locations first.
 
     Each matching condition (leaf) in turn names its best file: the one closest to the service's
     runtime (``tier``: runtime code before scripts, migrations, tooling, tests and docs), then a
-    primary file before its variants (``compose.yml`` before ``compose.deploy.yml``), then
-    where it matched most often, then the one in the folder where it matched most often, then by
+    primary file before its variants (``compose.yml`` before ``compose.deploy.yml``), then the
+    file most central to the rule's subject (``centre``: how many lines hold each of the rule's
+    centre conditions there, compared in order, such as the API module with the most routes),
+    then where it matched most often, then the one in the folder where it matched most often, then by
     path; its first line there is cited. Leaves take turns in order of the best tier they reach,
     then of what they prove (``strength``: the call or key that does the job before definitions,
     before imports and declared dependencies), then of the rule's order of conditions. So the first evidence
     is the decisive line in the service's own code, and the rest spans the different things that
     made the verdict and different files."""
     strength = strength or {}
+    centre = centre or {}
+    no_centre = (0,) * max(map(len, centre.values()), default=0)
     tier_of = tier or (lambda path: 0)
     tiers: dict[str, int] = {}
     by_leaf: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
@@ -178,8 +183,8 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
         folders: dict[str, int] = defaultdict(int)
         for path, lines in files.items():
             folders[path.rpartition("/")[0]] += len(lines)
-        ranked = sorted(files, key=lambda path: (tiers[path], path in variants, -len(files[path]),
-                                                 -folders[path.rpartition("/")[0]], path))
+        ranked = sorted(files, key=lambda path: (tiers[path], path in variants, _negated(centre.get(path, no_centre)),
+                                                 -len(files[path]), -folders[path.rpartition("/")[0]], path))
         rank = (tiers[ranked[0]], strength.get(leaf, 0), order)
         ranked_leaves.append((rank, [(path, min(files[path])) for path in ranked]))
     queues = [queue for _, queue in sorted(ranked_leaves)]
@@ -198,6 +203,10 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
                       key=lambda loc: (loc[0] not in chosen_files, tiers[loc[0]], loc))
         chosen.extend(rest[: limit - len(chosen)])
     return chosen
+
+
+def _negated(counts: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(-n for n in counts)
 
 
 def _variants(paths: Iterable[str]) -> set[str]:
@@ -223,10 +232,21 @@ def file_tiers(files: list[FileFacts]) -> Callable[[str], int]:
     return lambda path: tiers.get(path, 0)
 
 
+def evidence_centre(rule: Rule, ev: Evaluator) -> dict[str, tuple[int, ...]]:
+    """For each file, how many of its lines hold each of the rule's centre conditions, in the
+    rule's order (no centre conditions: an empty map)."""
+    names = rule.spec.evidence_centre
+    lines: dict[str, list[set[int]]] = defaultdict(lambda: [set() for _ in names])
+    for i, name in enumerate(names):
+        for h in ev.run(Condition(op="ref", ref=name))[1]:
+            lines[h.path][i].add(h.line)
+    return {path: tuple(map(len, found)) for path, found in lines.items()}
+
+
 def _evidence(hits: list[Hit], root: Path, cache: dict[str, list[str]], ev: Evaluator,
-              tier: Callable[[str], int]) -> list[Evidence]:
+              tier: Callable[[str], int], centre: Mapping[str, tuple[int, ...]]) -> list[Evidence]:
     return [Evidence(path=path, line=line, detail=_source_line(root, path, line, cache))
-            for path, line in select_evidence(hits, strength=ev.strength, tier=tier)]
+            for path, line in select_evidence(hits, strength=ev.strength, tier=tier, centre=centre)]
 
 
 def _source_line(root: Path, path: str, line: int, cache: dict[str, list[str]]) -> str:
@@ -269,15 +289,18 @@ def evaluate(checklist: Checklist, files: list[FileFacts], root: Path, leaf_sour
     tier = file_tiers(ordered)
     line_cache: dict[str, list[str]] = {}
     rule_results: dict[str, tuple[Status, list[Hit], str]] = {}
+    centres: dict[str, dict[str, tuple[int, ...]]] = {}
     items: list[ItemResult] = []
     for section, item in checklist.items():
         rule = checklist.rules[item.rule]
         if rule.id not in rule_results:
             rule_results[rule.id] = evaluate_rule(rule, ev)
+            centres[rule.id] = evidence_centre(rule, ev) if rule_results[rule.id][1] else {}
         status, hits, reason = rule_results[rule.id]
         items.append(ItemResult(
             id=item.id, section=section.title, title=item.title, status=status,
-            evidence=_evidence(hits, root, line_cache, ev, tier), reason=reason, severity=item.severity,
+            evidence=_evidence(hits, root, line_cache, ev, tier, centres[rule.id]), reason=reason,
+            severity=item.severity,
             rule=rule.id, remediation=item.remediation,
         ))
     warnings = [ScanWarning(path=p, message=m) for p, m in (extra_warnings or [])]

@@ -59,6 +59,11 @@ class RuleSpec(BaseModel):
     partial: Outcome | None = None
     missing: Outcome
     applies_when: Outcome | None = None
+    evidence_centre: list[str] = Field(
+        default_factory=list,
+        description="named conditions: where a condition's evidence sits in several files alike, the file "
+                    "with the most lines holding the first of these is cited first, then the second decides "
+                    "(the API module with the most routes: the service's main resource)")
     examples: list[Example] = Field(default_factory=list)
 
 
