@@ -64,6 +64,8 @@ class CallParams(Params):
     kwarg: dict[str, Regex] = Field(default_factory=dict, description="keyword -> value regex, all must match")
     arg: Regex | None = Field(default=None, description="regex searched in any positional argument")
     first_arg: Regex | None = Field(default=None, description="regex searched in the first positional argument only")
+    literal_first_arg: bool = Field(default=False, description=(
+        "first_arg matches a string literal only (an environment variable's name), not a variable's name"))
     not_kwarg: dict[str, Regex] = Field(default_factory=dict, description="keyword -> value regex that must not match")
     min_args: int = Field(default=0, description="at least this many positional arguments")
     receiver: list[str] = Field(
@@ -123,7 +125,8 @@ def _call_like(p: CallParams, fact: Fact) -> tuple[str, int] | None:
         key, keyword = found, None
     if p.first_arg is not None:
         args = fact.get("args", [])
-        found = value_matches(args[0], p.first_arg) if args else None
+        found = value_matches(args[0], p.first_arg) if args and (
+            isinstance(args[0], str) or not p.literal_first_arg) else None
         if found is None:
             return None
         key, keyword = found, None
@@ -219,18 +222,31 @@ class ClassParams(Params):
     name: Regex | None = Field(default=None, description="regex, full match")
     bases: list[str] = Field(default_factory=list, description="globs, any base matches")
     decorator: list[str] = Field(default_factory=list)
+    instantiated: bool | None = Field(default=None, description=(
+        "the module that defines the class also calls it by its name (``settings = Settings()``)"))
     _n = field_validator("bases", "decorator", mode="before")(listify)
 
 
-@matcher("python.class", ClassParams, reads=("class",), definition=True)
+def _called_names(index: FactIndex, roles: frozenset[str] | None) -> set[tuple[str, str]]:
+    """(path, name) of every plain name called in a Python file: the classes a module instantiates."""
+    return {(file.path, fact["name"]) for file, fact in index.facts("call", roles, _PY)
+            if isinstance(fact["name"], str) and "." not in fact["name"]}
+
+
+@matcher("python.class", ClassParams, reads=("class", "call"), definition=True)
 def match_class(p: ClassParams, index: FactIndex) -> list[Hit]:
     hits = []
-    for file, fact in index.facts("class", p.roles(), frozenset({"python"})):
+    roles = p.roles()
+    called = index.derived(("called-names", roles), lambda: _called_names(index, roles)) \
+        if p.instantiated is not None else set()
+    for file, fact in index.facts("class", roles, frozenset({"python"})):
         if p.name and not compiled_regex(p.name).fullmatch(fact["name"]):
             continue
         if p.bases and not any(name_matches(b, p.bases) for b in fact["bases"]):
             continue
         if p.decorator and not any(name_matches(d, p.decorator) for d in fact["decorators"]):
+            continue
+        if p.instantiated is not None and ((file.path, fact["name"]) in called) != p.instantiated:
             continue
         hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
     return hits
