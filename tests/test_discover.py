@@ -65,6 +65,11 @@ def test_migration_revisions_and_developer_tooling_have_their_own_roles() -> Non
     assert role_of("shop/management/commands/seed_db.py") == "tooling"
     assert role_of("app/services/seeder_service.py") == "runtime"  # a feature that seeds is the service's
     assert role_of("app/core/settings/themes.py") == "runtime"
+    # a CI step's script (named for CI) is the pipeline's; words that only contain the letters are not
+    assert role_of("db/create_ci_test_db.py") == "tooling"
+    assert role_of("scripts/run-ci.sh") == "tooling"
+    assert role_of("app/civic/cities.py") == "runtime"
+    assert role_of("app/decisions/cid_lookup.py") == "runtime"
 
 
 def test_evidence_tiers_put_the_running_service_first() -> None:

@@ -46,6 +46,9 @@ _SEED_NAME = re.compile(r"(?:seeds?|demo|load_demo|create_demo|generate_demo)(?:
                         r"|(?:create|generate|load|make|insert)_(?:fake|dummy|sample|test|seed)_\w*"
                         r"|\w*_(?:demo|fake|dummy|sample|seed)_?data")
 
+# The words of a file's name (create_ci_test_db -> create, ci, test, db).
+_TOKEN_SPLIT = re.compile(r"[_\-.]+")
+
 # Files no extractor reads (CODEOWNERS, LICENSE, any .json, files without an extension): they have
 # no facts, only a path and, when UTF-8, their text. Rules see them by naming the kind or a file.
 OTHER_KIND = "other"
@@ -81,7 +84,7 @@ def role_of(rel: str) -> str:
     """runtime, test, docs, tooling or migration, per the checklist's ground rules.
 
     ``tooling`` is what developers run beside the service (dev environments and probes, theme
-    or asset builds, seed/demo-data commands); ``migration`` is a migration revision folder.
+    or asset builds, seed/demo-data commands, scripts of CI steps); ``migration`` is a migration revision folder.
     Neither is the service's runtime: rules see them only when they name the role.
     """
     parts = rel.split("/")
@@ -111,6 +114,8 @@ def _is_tooling(lower: str, dirs: list[str]) -> bool:
     suffix = _suffix(lower)
     if suffix in (".js", ".mjs", ".cjs", ".ts", ".css", ".sh") and any(d in ASSET_DIRS for d in dirs):
         return True
+    if suffix in (".py", ".sh") and "ci" in _TOKEN_SPLIT.split(lower[: -len(suffix)]):
+        return True  # a CI step's script (create_ci_test_db.py, run-ci.sh): the pipeline's, not the service's
     return suffix == ".py" and _SEED_NAME.fullmatch(lower[: -len(suffix)]) is not None
 
 

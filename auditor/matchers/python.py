@@ -455,8 +455,28 @@ def match_assign(p: AssignParams, index: FactIndex) -> list[Hit]:
             continue
         key = _value_key(fact["value"], p.value, fact["target"])
         if key is not None:
-            hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
+            line = fact["line"]
+            if p.value is not None and _is_container(fact["value"]):
+                line = _element_line(file.facts, key, line)
+            hits.append(Hit(file.path, line, key, fact["scope"]))
     return hits
+
+
+def _is_container(value: Any) -> bool:
+    """A list, or a dict that is not a marker (``{"ref": ...}``, ``{"call": ...}``, ``{"expr": ...}``)."""
+    if isinstance(value, list):
+        return True
+    return isinstance(value, dict) and not (len(value) == 1 and next(iter(value)) in ("ref", "call", "expr"))
+
+
+def _element_line(facts: list[Fact], text: str, start: int) -> int:
+    """The line of the string literal ``text`` that a container assigned on ``start`` holds (its
+    first occurrence from ``start`` on lies inside the value, which begins there): the element
+    that matched (``"corsheaders.middleware.CorsMiddleware"`` in ``MIDDLEWARE = [...]``) is the
+    decisive line, not the assignment's first. ``start`` when the element is no string literal."""
+    lines = [fact["line"] for fact in facts
+             if fact["t"] == "string" and fact["line"] >= start and fact["value"] == text]
+    return min(lines, default=start)
 
 
 class DictKeyParams(Params):
