@@ -90,10 +90,12 @@ def _receiver_is(fact: Fact, patterns: list[str]) -> bool:
     return name_matches(known, patterns)
 
 
-def _call_like(p: CallParams, fact: Fact) -> tuple[str, int] | None:
+def _call_like(p: CallParams, fact: Fact, facts: list[Fact] | None = None) -> tuple[str, int] | None:
     """The hit's key and line when the call's arguments satisfy ``p`` (its name has matched
     already). The line is the decisive keyword's (the one the key comes from) when the call
-    spans lines and the condition names a keyword, else the call's."""
+    spans lines and the condition names a keyword, else the call's; when that keyword's value is
+    a dict or list and the file's ``facts`` are given, the line of the entry that matched
+    (``"pool_pre_ping": True`` in ``engine_options={...}``)."""
     key = fact["name"]
     keyword: str | None = None
     if p.receiver and not _receiver_is(fact, p.receiver):
@@ -106,6 +108,7 @@ def _call_like(p: CallParams, fact: Fact) -> tuple[str, int] | None:
         if not present:
             return None
         key = keyword = present[0]
+    in_container = False
     for name, pattern in p.kwarg.items():
         if name not in kw:
             return None
@@ -113,6 +116,7 @@ def _call_like(p: CallParams, fact: Fact) -> tuple[str, int] | None:
         if found is None:
             return None
         key, keyword = found, name
+        in_container = _is_container(kw[name])
     for name, pattern in p.not_kwarg.items():
         if name in kw and value_matches(kw[name], pattern) is not None:
             return None
@@ -133,6 +137,8 @@ def _call_like(p: CallParams, fact: Fact) -> tuple[str, int] | None:
     line: int = fact["line"]
     if keyword is not None:
         line = fact.get("kwl", {}).get(keyword, line)
+        if in_container and facts is not None:
+            line = _element_line(facts, key, line)
     return key, line
 
 
@@ -140,7 +146,7 @@ def _call_like(p: CallParams, fact: Fact) -> tuple[str, int] | None:
 def match_call(p: CallParams, index: FactIndex) -> list[Hit]:
     hits = []
     for file, fact in index.facts_where("call", "name", _name_accept(p.name), p.roles(), _PY):
-        found = _call_like(p, fact)
+        found = _call_like(p, fact, file.facts)
         if found is not None:
             hits.append(Hit(file.path, found[1], found[0], fact["scope"]))
     return hits
