@@ -339,6 +339,10 @@ class StringParams(Params):
         description="f-strings only: true = some field is not a constant (UPPER_CASE name or literal) "
                     "nor a list of bind placeholders (IN ({placeholders}))",
     )
+    field: Regex | None = Field(
+        default=None,
+        description="f-strings only: regex, full match on the text of one of its fields "
+                    "(user.id in f'invite-{user.id}')")
 
 
 _CONSTANT_NAME = re.compile(r"(?:.*\.)?(?:[A-Z][A-Z0-9_]*|\w*(?:placeholders?|qmarks|bind_?markers?))")
@@ -370,6 +374,10 @@ def match_string(p: StringParams, index: FactIndex) -> list[Hit]:
         if p.variable_field is not None:
             variable = bool(fact.get("fstring")) and _has_variable_field(fact)
             if variable != p.variable_field:
+                continue
+        if p.field is not None:
+            field = compiled_regex(p.field).fullmatch
+            if not any(isinstance(name, str) and field(name) for name in fact.get("fields", [])):
                 continue
         m = regex.search(fact["value"])
         if m:
