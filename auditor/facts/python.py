@@ -623,6 +623,13 @@ class _Extractor(cst.CSTVisitor):
             if cause is not None and cause != "None":
                 handler["chained"] = True
 
+    def visit_Return(self, node: cst.Return) -> None:
+        value = node.value
+        if isinstance(value, cst.Tuple) and len(value.elements) in (2, 3):
+            second = value.elements[1]
+            if not isinstance(second, cst.StarredElement):
+                self._add("return", node, second=self._value(second.value))
+
     def _with_fact(self, node: cst.With) -> None:
         names = []
         for item in node.items:
@@ -903,6 +910,8 @@ def extract_python(source: bytes, tree: ast.AST | None = None, shape: Outline | 
             fact["names"] = [_resolve(b, aliases) for b in fact["names"]]
         elif t == "branch":
             fact["tests"] = [_resolve(b, aliases) for b in fact["tests"]]
+        elif t == "return":
+            fact["second"] = _resolve_value(fact["second"], aliases)
         elif t == "compare":
             fact["left"] = _resolve_value(fact["left"], aliases)
             fact["right"] = _resolve_value(fact["right"], aliases)

@@ -111,6 +111,13 @@ class WithFact(Scoped):
 WithFact.__annotations__["async"] = bool
 
 
+class ReturnFact(Scoped):
+    t: Literal["return"]
+    second: Value
+    """A ``return`` of a tuple of two or three elements (Flask's ``body, status`` and
+    ``body, status, headers``): its second element."""
+
+
 class StringFact(Scoped):
     t: Literal["string"]
     value: str
@@ -202,7 +209,8 @@ class DependencyFact(Located):
 
 SCHEMAS: dict[str, type] = {
     "import": ImportFact, "call": CallFact, "decorator": DecoratorFact, "function": FunctionFact,
-    "class": ClassFact, "except": ExceptFact, "raise": RaiseFact, "with": WithFact, "string": StringFact,
+    "class": ClassFact, "except": ExceptFact, "raise": RaiseFact, "return": ReturnFact, "with": WithFact,
+    "string": StringFact,
     "ref": RefFact, "assign": AssignFact, "dictkey": DictKeyFact, "power": PowerFact, "compare": CompareFact,
     "branch": BranchFact, "bandit": BanditFact, "radon_cc": RadonCCFact, "radon_mi": RadonMIFact, "key": KeyFact,
     "instruction": InstructionFact, "dependency": DependencyFact,

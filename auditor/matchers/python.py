@@ -1,5 +1,5 @@
 """Matchers over Python facts: imports, calls, decorators, definitions, exception handling,
-context managers, strings, assignments, comparisons."""
+context managers, returned tuples, strings, assignments, comparisons."""
 
 from __future__ import annotations
 
@@ -306,6 +306,23 @@ def match_raise(p: RaiseParams, index: FactIndex) -> list[Hit]:
         if p.in_except is not None and fact["in_except"] != p.in_except:
             continue
         hits.append(Hit(file.path, fact["line"], fact["name"] or "", fact["scope"]))
+    return hits
+
+
+class ReturnParams(Params):
+    """A ``return`` of a two- or three-element tuple (``return {"error": "bad"}, 400``; Flask's
+    ``body, status`` and ``body, status, headers``) whose second element matches ``second``."""
+
+    second: Regex = Field(description="regex searched in the second element's text")
+
+
+@matcher("python.return", ReturnParams, reads=("return",))
+def match_return(p: ReturnParams, index: FactIndex) -> list[Hit]:
+    hits = []
+    for file, fact in index.facts("return", p.roles(), _PY):
+        found = value_matches(fact["second"], p.second)
+        if found is not None:
+            hits.append(Hit(file.path, fact["line"], found, fact["scope"]))
     return hits
 
 
