@@ -234,12 +234,14 @@ def file_tiers(files: list[FileFacts]) -> Callable[[str], int]:
 
 def evidence_centre(rule: Rule, ev: Evaluator) -> dict[str, tuple[int, ...]]:
     """For each file, how many of its lines hold each of the rule's centre conditions, in the
-    rule's order (no centre conditions: an empty map)."""
+    rule's order (no centre conditions: an empty map). Presence (an import that puts a file in
+    a condition's scope) is not counted: only lines that show the subject."""
     names = rule.spec.evidence_centre
     lines: dict[str, list[set[int]]] = defaultdict(lambda: [set() for _ in names])
     for i, name in enumerate(names):
         for h in ev.run(Condition(op="ref", ref=name))[1]:
-            lines[h.path][i].add(h.line)
+            if ev.strength.get(h.leaf, 0) < 2:
+                lines[h.path][i].add(h.line)
     return {path: tuple(map(len, found)) for path, found in lines.items()}
 
 
