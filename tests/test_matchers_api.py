@@ -72,3 +72,30 @@ def test_receiver_resolves_what_a_method_is_called_on(tmp_path: Path) -> None:
     assert _call_lines(tmp_path, not_receiver=["threading.*"]) == [11, 12]  # the lock, by its builder
     assert _call_lines(tmp_path, receiver=["sqlalchemy.*"]) == [11]
     assert _call_lines(tmp_path, not_receiver=["con*"]) == [10, 11]  # unknown: judged by its text
+
+
+BOUND = """\
+from app.models import Site, Status
+
+DEFAULT_HOST = "localhost"
+
+
+def lookups(request, host, ids):
+    Site.objects.filter(hostname="localhost")
+    Site.objects.filter(hostname=DEFAULT_HOST, status=Status.ACTIVE)
+    Site.objects.filter(kind=Site)
+    Site.objects.filter(hostname=host)
+    Site.objects.filter(hostname=request.get_host())
+    Site.objects.filter(pk__in=[1, ids])
+    Site.objects.filter(hostname=request.GET["q"])
+"""
+
+
+def _bound_lines(tmp_path: Path, bound: bool) -> list[int]:
+    return check_leaf(tmp_path, {"python.call": {"name": ["*.objects.filter"], "bound": bound}},
+                      {"main.py": BOUND}).lines
+
+
+def test_bound_tells_runtime_values_from_literals_constants_and_classes(tmp_path: Path) -> None:
+    assert _bound_lines(tmp_path, True) == [10, 11, 12, 13]
+    assert _bound_lines(tmp_path, False) == [7, 8, 9]

@@ -76,7 +76,30 @@ class CallParams(Params):
         default_factory=list,
         description="globs: a method call does not count when its receiver is one of these "
                     "(same reading as receiver)")
+    bound: bool | None = Field(
+        default=None,
+        description="true: some argument passes a value known only at run time (a name, attribute, "
+                    "subscript, call or expression), as a query binds a parameter; literals, UPPER_CASE "
+                    "constants and class names do not count")
     _n = field_validator("name", "kwargs", "receiver", "not_receiver", mode="before")(listify)
+
+
+_CONSTANT_OR_CLASS = re.compile(r"[A-Z][A-Z0-9_]*|[A-Z]\w*[a-z]\w*")
+
+
+def _runtime_value(value: Any) -> bool:
+    """Whether a fact value is known only at run time: a name or attribute that is not an
+    UPPER_CASE constant or a class name, a call, a subscript or another expression (literals,
+    and lists or dicts of them, are not)."""
+    if isinstance(value, list):
+        return any(_runtime_value(v) for v in value)
+    if not isinstance(value, dict):
+        return False
+    if set(value) == {"ref"}:
+        return _CONSTANT_OR_CLASS.fullmatch(str(value["ref"]).rsplit(".", 1)[-1]) is None
+    if set(value) <= {"call", "expr"} and value:
+        return True
+    return any(_runtime_value(v) for v in value.values())
 
 
 def _receiver_is(fact: Fact, patterns: list[str]) -> bool:
@@ -121,6 +144,8 @@ def _call_like(p: CallParams, fact: Fact, facts: list[Fact] | None = None) -> tu
         if name in kw and value_matches(kw[name], pattern) is not None:
             return None
     if len(fact.get("args", [])) < p.min_args:
+        return None
+    if p.bound is not None and p.bound != any(map(_runtime_value, [*fact.get("args", []), *kw.values()])):
         return None
     if p.arg is not None:
         found = next((t for a in fact.get("args", []) if (t := value_matches(a, p.arg)) is not None), None)
