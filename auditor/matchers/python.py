@@ -408,6 +408,7 @@ def _regex_accept(find: Callable[[str], Any]) -> Callable[[Any], bool]:
 @matcher("python.string", StringParams, reads=("string",))
 def match_string(p: StringParams, index: FactIndex) -> list[Hit]:
     regex = compiled_regex(p.pattern)
+    field = compiled_regex(p.field).fullmatch if p.field is not None else None
     hits = []
     accept = _regex_accept(regex.search)
     for file, fact in index.facts_where("string", "value", accept, p.roles(), _PY):
@@ -417,10 +418,8 @@ def match_string(p: StringParams, index: FactIndex) -> list[Hit]:
             variable = bool(fact.get("fstring")) and _has_variable_field(fact)
             if variable != p.variable_field:
                 continue
-        if p.field is not None:
-            field = compiled_regex(p.field).fullmatch
-            if not any(isinstance(name, str) and field(name) for name in fact.get("fields", [])):
-                continue
+        if field is not None and not any(isinstance(name, str) and field(name) for name in fact.get("fields", [])):
+            continue
         m = regex.search(fact["value"])
         if m:
             hits.append(Hit(file.path, fact["line"], m.group(0), fact["scope"]))
