@@ -70,6 +70,12 @@ def test_migration_revisions_and_developer_tooling_have_their_own_roles() -> Non
     assert role_of("scripts/run-ci.sh") == "tooling"
     assert role_of("app/civic/cities.py") == "runtime"
     assert role_of("app/decisions/cid_lookup.py") == "runtime"
+    # a developer's probe of the service (stress, fuzz, bomb, seed runs) named by a word of its name
+    assert role_of("scripts/stress_seed.py") == "tooling"
+    assert role_of("app/management/commands/send_bomb.py") == "tooling"
+    assert role_of("tools/fuzz-api.sh") == "tooling"
+    assert role_of("app/services/stressors.py") == "runtime"  # a word that only contains one is not
+    assert role_of("app/bombay/offices.py") == "runtime"
 
 
 def test_evidence_tiers_put_the_running_service_first() -> None:

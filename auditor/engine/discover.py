@@ -48,6 +48,9 @@ _SEED_NAME = re.compile(r"(?:seeds?|demo|load_demo|create_demo|generate_demo)(?:
 
 # The words of a file's name (create_ci_test_db -> create, ci, test, db).
 _TOKEN_SPLIT = re.compile(r"[_\-.]+")
+# Words that name a developer's probe of the service rather than part of it: a stress or fuzz
+# run, a decompression-bomb sender, a seeder (stress_seed.py, send_bomb.py, fuzz_api.py).
+_PROBE_WORDS = frozenset({"stress", "fuzz", "fuzzer", "bomb", "seed", "seeds"})
 
 # Files no extractor reads (CODEOWNERS, LICENSE, any .json, files without an extension): they have
 # no facts, only a path and, when UTF-8, their text. Rules see them by naming the kind or a file.
@@ -114,8 +117,11 @@ def _is_tooling(lower: str, dirs: list[str]) -> bool:
     suffix = _suffix(lower)
     if suffix in (".js", ".mjs", ".cjs", ".ts", ".css", ".sh") and any(d in ASSET_DIRS for d in dirs):
         return True
-    if suffix in (".py", ".sh") and "ci" in _TOKEN_SPLIT.split(lower[: -len(suffix)]):
+    words = _TOKEN_SPLIT.split(lower[: -len(suffix)]) if suffix in (".py", ".sh") else []
+    if "ci" in words:
         return True  # a CI step's script (create_ci_test_db.py, run-ci.sh): the pipeline's, not the service's
+    if _PROBE_WORDS.intersection(words):
+        return True
     return suffix == ".py" and _SEED_NAME.fullmatch(lower[: -len(suffix)]) is not None
 
 
