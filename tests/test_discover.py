@@ -89,6 +89,16 @@ def test_evidence_tiers_put_the_running_service_first() -> None:
     assert evidence_tier("docs/deploy.md", "docs") == 3
 
 
+def test_settings_for_development_test_or_ci_stand_behind_the_production_settings() -> None:
+    for rel in ("proj/settings/dev.py", "proj/settings/local_dev.py", "config/django/test.py",
+                "app/core/settings/development.py", "conf/testing.py", "proj/settings/ci.py",
+                "config/settings_dev.py", "proj/settings/local_settings.py"):
+        assert evidence_tier(rel, "runtime") == 1, rel
+    for rel in ("proj/settings/prod.py", "proj/settings/base.py", "config/django/production.py",
+                "app/test.py", "app/dev.py", "app/config.py", "proj/settings/__init__.py"):
+        assert evidence_tier(rel, "runtime") == 0, rel
+
+
 def test_templates_changelogs_licences_and_auditor_config_are_listed_only_as_meta(tmp_path: Path) -> None:
     for rel in (".github/ISSUE_TEMPLATE/bug.yml", ".github/PULL_REQUEST_TEMPLATE.md", "CHANGELOG.md",
                 "docs/changelog.rst", "LICENSE", "LICENSE.txt", "COPYING", "changes/123.feature.md",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
@@ -137,13 +138,24 @@ _GROUP_KEYS: dict[str, Callable[[Hit], Any]] = {
 # first, then its scripts and migration revisions, then tooling and tests, docs last.
 _ROLE_TIERS = {"runtime": 0, "migration": 1, "tooling": 2, "test": 2, "docs": 3, "meta": 3}
 SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools"})
+# Settings modules for an environment other than production (config/settings/local.py,
+# settings/dev.py, conf/testing.py): what they set is not what the running service uses.
+_SETTINGS_DIRS = frozenset({"settings", "config", "configs", "conf"})
+_NON_PRODUCTION = re.compile(
+    r"(?i)^(?:(?:settings|config)_)?(?:dev|devel|development|local|local_dev|dev_local|test|tests|testing|ci)"
+    r"(?:_(?:settings|config))?\.py$")
 
 
 def evidence_tier(rel: str, role: str) -> int:
-    """0 for the service's runtime code and configuration, 1 for its scripts and migration
-    revisions, 2 for tooling and tests, 3 for docs."""
+    """0 for the service's runtime code and configuration, 1 for its scripts, migration revisions
+    and settings for development, test or CI, 2 for tooling and tests, 3 for docs."""
     tier = _ROLE_TIERS.get(role, 3)
-    if tier == 0 and any(d.lower() in SCRIPT_DIRS for d in rel.split("/")[:-1]):
+    if tier != 0:
+        return tier
+    folders = [d.lower() for d in rel.split("/")[:-1]]
+    if any(d in SCRIPT_DIRS for d in folders):
+        return 1
+    if any(d in _SETTINGS_DIRS for d in folders[-2:]) and _NON_PRODUCTION.match(rel.rpartition("/")[2]):
         return 1
     return tier
 
