@@ -63,6 +63,8 @@ def test_migration_revisions_and_developer_tooling_have_their_own_roles() -> Non
     assert role_of("app/static/js/upload.js") == "tooling"
     assert role_of("populate.py") == "tooling"
     assert role_of("shop/management/commands/seed_db.py") == "tooling"
+    assert role_of("site/management/commands/populate_searchdb.py") == "tooling"
+    assert role_of("app/services/population.py") == "runtime"
     assert role_of("app/services/seeder_service.py") == "runtime"  # a feature that seeds is the service's
     assert role_of("app/core/settings/themes.py") == "runtime"
     # a CI step's script (named for CI) is the pipeline's; words that only contain the letters are not

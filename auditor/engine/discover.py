@@ -40,9 +40,10 @@ TOOLING_DIRS = frozenset({"dev", "devtools", "dev-tools", "dev_tools", "hack", "
 ASSET_DIRS = frozenset({"themes", "theme", "static", "assets"})
 ASSET_BUILD_FILES = ("vite.config.", "webpack.", "webpack.config.", "rollup.config.", "gulpfile.", "gruntfile.",
                      "postcss.config.", "tailwind.config.", "babel.config.", "esbuild.", "snowpack.config.")
-# Commands that load seed, demo or fake data: their queries and settings are not the service's.
+# Commands that load seed, demo or fake data, or populate a store once (populate_searchdb,
+# populate_history): their queries and settings are not the service's.
 # (A service feature that seeds, ``seeder_service.py``, is the service's own.)
-_SEED_NAME = re.compile(r"(?:seeds?|demo|load_demo|create_demo|generate_demo)(?:_\w*)?|populate(?:_db|_data|_database)?"
+_SEED_NAME = re.compile(r"(?:seeds?|demo|load_demo|create_demo|generate_demo)(?:_\w*)?|populate(?:_\w+)?"
                         r"|(?:create|generate|load|make|insert)_(?:fake|dummy|sample|test|seed)_\w*"
                         r"|\w*_(?:demo|fake|dummy|sample|seed)_?data")
 
