@@ -86,6 +86,10 @@ def test_evidence_tiers_put_the_running_service_first() -> None:
     assert evidence_tier("scripts/backup.sh", "runtime") == 1
     assert evidence_tier("src/scripts/create_first_user.py", "runtime") == 1
     assert evidence_tier("alembic/versions/1a2b_init.py", "migration") == 1
+    # a Django management command is run by an operator beside the service, like a script
+    assert evidence_tier("bsmain/management/commands/send_json.py", "runtime") == 1
+    assert evidence_tier("app/management/__init__.py", "runtime") == 0
+    assert evidence_tier("app/commands/export.py", "runtime") == 0
     assert evidence_tier("dev/probe.py", "tooling") == 2
     assert evidence_tier("tests/test_api.py", "test") == 2
     assert evidence_tier("docs/deploy.md", "docs") == 3

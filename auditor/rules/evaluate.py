@@ -147,14 +147,16 @@ _NON_PRODUCTION = re.compile(
 
 
 def evidence_tier(rel: str, role: str) -> int:
-    """0 for the service's runtime code and configuration, 1 for its scripts, migration revisions
-    and settings for development, test or CI, 2 for tooling and tests, 3 for docs."""
+    """0 for the service's runtime code and configuration, 1 for its scripts, management commands,
+    migration revisions and settings for development, test or CI, 2 for tooling and tests, 3 for docs."""
     tier = _ROLE_TIERS.get(role, 3)
     if tier != 0:
         return tier
     folders = [d.lower() for d in rel.split("/")[:-1]]
     if any(d in SCRIPT_DIRS for d in folders):
         return 1
+    if folders[-2:] == ["management", "commands"]:
+        return 1  # a Django management command: run by an operator beside the service, like a script
     if any(d in _SETTINGS_DIRS for d in folders[-2:]) and _NON_PRODUCTION.match(rel.rpartition("/")[2]):
         return 1
     return tier
