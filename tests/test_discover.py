@@ -36,6 +36,8 @@ def test_roles_follow_the_ground_rules() -> None:
     assert role_of("tests/test_api.py") == "test"
     assert role_of("app/test_utils.py") == "test"
     assert role_of("conftest.py") == "test"
+    assert role_of("core/factories.py") == "test"  # model factories build test data
+    assert role_of("app/factory.py") == "runtime"  # an application factory is the service's own
     assert role_of("app/api_test.py") == "test"
     assert role_of("docs/conf.py") == "docs"
     assert role_of("docs_src/tutorial/main.py") == "docs"

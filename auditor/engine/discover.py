@@ -95,8 +95,10 @@ def role_of(rel: str) -> str:
     name = parts[-1]
     dirs = [p.lower() for p in parts[:-1]]
     # tests.py / test.py: Django's runner collects test*.py (an app's tests.py is the convention)
+    # factories.py: model factories (factory_boy) build test data, wherever the app keeps them
     if name.endswith(".py") and (
-        name.startswith("test_") or name.endswith("_test.py") or name in ("conftest.py", "tests.py", "test.py")
+        name.startswith("test_") or name.endswith("_test.py")
+        or name in ("conftest.py", "tests.py", "test.py", "factories.py")
     ):
         return "test"
     if any(d in TEST_DIRS or _TEST_DIR.fullmatch(d) for d in dirs):
