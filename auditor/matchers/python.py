@@ -81,12 +81,7 @@ class CallParams(Params):
         description="true: some argument passes a value known only at run time (a name, attribute, "
                     "subscript, call or expression), as a query binds a parameter; literals, UPPER_CASE "
                     "constants and class names do not count")
-    fed: list[str] = Field(
-        default_factory=list,
-        description="globs: the call's result is assigned to a name on which one of these methods is "
-                    "called somewhere (``g = Gauge(...)`` then ``g.set(...)``, ``g.labels(...).inc()``): "
-                    "an object built and then used, not only defined")
-    _n = field_validator("name", "kwargs", "receiver", "not_receiver", "fed", mode="before")(listify)
+    _n = field_validator("name", "kwargs", "receiver", "not_receiver", mode="before")(listify)
 
 
 _CONSTANT_OR_CLASS = re.compile(r"[A-Z][A-Z0-9_]*|[A-Z]\w*[a-z]\w*")
@@ -172,44 +167,14 @@ def _call_like(p: CallParams, fact: Fact, facts: list[Fact] | None = None) -> tu
     return key, line
 
 
-@matcher("python.call", CallParams, reads=("call", "assign", "decorator"))
+@matcher("python.call", CallParams, reads=("call",))
 def match_call(p: CallParams, index: FactIndex) -> list[Hit]:
     hits = []
-    used = _fed_names(p.fed, index, p.roles()) if p.fed else set()
     for file, fact in index.facts_where("call", "name", _name_accept(p.name), p.roles(), _PY):
         found = _call_like(p, fact, file.facts)
-        if found is None:
-            continue
-        if p.fed and not any(t in used for t in _assigned_names(file.facts, fact)):
-            continue
-        hits.append(Hit(file.path, found[1], found[0], fact["scope"]))
+        if found is not None:
+            hits.append(Hit(file.path, found[1], found[0], fact["scope"]))
     return hits
-
-
-def _assigned_names(facts: list[Fact], call: Fact) -> list[str]:
-    """The last segment of each name the call's result is assigned to (``self.gauge = Gauge()``
-    gives ``gauge``)."""
-    return [str(f["target"]).rsplit(".", 1)[-1] for f in facts
-            if f["t"] == "assign" and f["line"] == call["line"] and f["value"] == {"call": call["name"]}]
-
-
-def _fed_names(methods: list[str], index: FactIndex, roles: frozenset[str] | None) -> set[str]:
-    """Names some call or decorator in the repository invokes one of ``methods`` on, directly or
-    through ``labels(...)`` (``g.set(1)``, ``app.metrics.g.labels(x).inc()``, ``@g.time()`` give ``g``)."""
-    out: set[str] = set()
-    for _file, fact in [*index.facts("call", roles, _PY), *index.facts("decorator", roles, _PY)]:
-        name = fact["name"]
-        if not isinstance(name, str) or "." not in name:
-            continue
-        head, _, method = name.rpartition(".")
-        if not any(fnmatchcase(method, m) for m in methods):
-            continue
-        if head.endswith(".labels()"):
-            head = head[: -len(".labels()")]
-        last = head.rsplit(".", 1)[-1]
-        if last and "(" not in last:
-            out.add(last)
-    return out
 
 
 class DecoratorParams(CallParams):
