@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -81,6 +81,12 @@ class CallParams(Params):
         description="true: some argument passes a value known only at run time (a name, attribute, "
                     "subscript, call or expression), as a query binds a parameter; literals, UPPER_CASE "
                     "constants and class names do not count")
+    key_by: Literal["target", "receiver"] | None = Field(
+        default=None,
+        description="what a hit is keyed by, for `all: ... within: key`: `target`, the last part of the "
+                    "name the call's result is assigned to (`db_connections = Gauge(...)`); `receiver`, the "
+                    "last part of the name a method is called on (`metrics.db_connections.set(1)`, "
+                    "`g.labels(x).inc()`, `@g.time()`). A call without one gives no hit")
     _n = field_validator("name", "kwargs", "receiver", "not_receiver", mode="before")(listify)
 
 
@@ -172,9 +178,30 @@ def match_call(p: CallParams, index: FactIndex) -> list[Hit]:
     hits = []
     for file, fact in index.facts_where("call", "name", _name_accept(p.name), p.roles(), _PY):
         found = _call_like(p, fact, file.facts)
-        if found is not None:
-            hits.append(Hit(file.path, found[1], found[0], fact["scope"]))
+        if found is None:
+            continue
+        key = found[0] if p.key_by is None else _call_key(p.key_by, fact, file.facts)
+        if key is not None:
+            hits.append(Hit(file.path, found[1], key, fact["scope"]))
     return hits
+
+
+def _call_key(by: str, call: Fact, facts: list[Fact]) -> str | None:
+    """The name a call or decorator is keyed by (see ``CallParams.key_by``), or None when it has
+    none. Both come from the file's own facts: matchers stay file-local, and ``within: key``
+    joins the keys across files."""
+    if by == "target":
+        targets = [str(f["target"]).rsplit(".", 1)[-1] for f in facts
+                   if f["t"] == "assign" and f["line"] == call["line"] and f["value"] == {"call": call["name"]}]
+        return targets[0] if targets else None
+    name = call["name"]
+    if not isinstance(name, str) or "." not in name:
+        return None
+    head = name.rpartition(".")[0]
+    if head.endswith(".labels()"):
+        head = head[: -len(".labels()")]
+    last = head.rsplit(".", 1)[-1]
+    return last if last and "(" not in last else None
 
 
 class DecoratorParams(CallParams):
@@ -190,8 +217,11 @@ def match_decorator(p: DecoratorParams, index: FactIndex) -> list[Hit]:
         if p.target and not compiled_regex(p.target).search(fact["target"]):
             continue
         found = _call_like(p, fact)
-        if found is not None:
-            hits.append(Hit(file.path, found[1], found[0], fact["scope"]))
+        if found is None:
+            continue
+        key = found[0] if p.key_by is None else _call_key(p.key_by, fact, file.facts)
+        if key is not None:
+            hits.append(Hit(file.path, found[1], key, fact["scope"]))
     return hits
 
 

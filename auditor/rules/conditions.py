@@ -30,8 +30,8 @@ def parse_condition(data: Any, name: str, marks: Marks, path: tuple[Any, ...], l
     within = data.get("within", "repo")
     if "within" in data and op != "all":
         raise ConfigError(f"{loc}: 'within' goes with 'all' only")
-    if within not in ("repo", "file", "scope", "line"):
-        raise ConfigError(f"{where(name, marks, (*path, 'within'))}: within must be repo, file, scope or line")
+    if within not in ("repo", "file", "scope", "line", "key"):
+        raise ConfigError(f"{where(name, marks, (*path, 'within'))}: within must be repo, file, scope, line or key")
     if op in ("any", "all"):
         if not isinstance(value, list) or not value:
             raise ConfigError(f"{where(name, marks, (*path, op))}: {op} takes a non-empty list of conditions")

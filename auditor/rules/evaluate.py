@@ -99,7 +99,7 @@ class Evaluator:
         return bool(hits), hits
 
     def _all_within(self, cond: Condition) -> tuple[bool, list[Hit]]:
-        """Every child holds inside one group (file, function/class scope, or source line)."""
+        """Every child holds inside one group (file, function/class scope, source line, or key)."""
         group = _GROUP_KEYS[cond.within]
         groups: set[Any] | None = None
         excluded: set[Any] = set()
@@ -128,9 +128,10 @@ def _unique(hits: list[Hit]) -> list[Hit]:
     return list(dict.fromkeys(hits))
 
 
-# The group a hit falls in for all-within: its file, its (file, scope) or its (file, line).
+# The group a hit falls in for all-within: its file, its (file, scope), its (file, line) or its key
+# (a name a matcher keys its hits by, joined across files).
 _GROUP_KEYS: dict[str, Callable[[Hit], Any]] = {
-    "file": itemgetter(0), "scope": itemgetter(0, 3), "line": itemgetter(0, 1),
+    "file": itemgetter(0), "scope": itemgetter(0, 3), "line": itemgetter(0, 1), "key": itemgetter(2),
 }
 
 
