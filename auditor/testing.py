@@ -20,7 +20,7 @@ from auditor.facts import FileFacts
 from auditor.matchers.index import Hit
 from auditor.model import Status
 from auditor.rules.conditions import parse_condition
-from auditor.rules.evaluate import Evaluator, evaluate_rule, evidence_centre, file_tiers, select_evidence
+from auditor.rules.evaluate import Evaluator, evaluate_rule, file_tiers, rule_evidence
 from auditor.rules.schema import Checklist, ChecklistSpec, Condition, Example, Outcome, Rule, RuleSpec
 
 
@@ -78,9 +78,7 @@ def evaluate_one(root: Path, rule: Rule, conditions: Mapping[str, Condition],
     matched = match(root, checklist, options or ScanOptions(jobs=1))
     evaluator = Evaluator(checklist.conditions, matched.source())
     status, hits, _ = evaluate_rule(rule, evaluator)
-    shown = [f"{path}:{line}" for path, line in
-             select_evidence(hits, strength=evaluator.strength, tier=file_tiers(matched.files()),
-                             centre=evidence_centre(rule, evaluator))]
+    shown = [f"{path}:{line}" for path, line in rule_evidence(rule, hits, evaluator, file_tiers(matched.files()))]
     return status, hits, shown
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from auditor.facts import Fact
+from auditor.facts import Fact, FileFacts
 from auditor.matchers.index import FactIndex, Hit
 from auditor.matchers.patterns import (
     Regex,
@@ -177,13 +177,19 @@ def _call_like(p: CallParams, fact: Fact, facts: list[Fact] | None = None) -> tu
 def match_call(p: CallParams, index: FactIndex) -> list[Hit]:
     hits = []
     for file, fact in index.facts_where("call", "name", _name_accept(p.name), p.roles(), _PY):
-        found = _call_like(p, fact, file.facts)
-        if found is None:
-            continue
-        key = found[0] if p.key_by is None else _call_key(p.key_by, fact, file.facts)
-        if key is not None:
-            hits.append(Hit(file.path, found[1], key, fact["scope"]))
+        hit = _call_hit(p, file, fact, _call_like(p, fact, file.facts))
+        if hit is not None:
+            hits.append(hit)
     return hits
+
+
+def _call_hit(p: CallParams, file: FileFacts, fact: Fact, found: tuple[str, int] | None) -> Hit | None:
+    """The hit of a call or decorator whose arguments matched (``found``: key and line), keyed as
+    ``p.key_by`` asks; None when it did not match or has no such key."""
+    if found is None:
+        return None
+    key = found[0] if p.key_by is None else _call_key(p.key_by, fact, file.facts)
+    return None if key is None else Hit(file.path, found[1], key, fact["scope"])
 
 
 def _call_key(by: str, call: Fact, facts: list[Fact]) -> str | None:
@@ -216,12 +222,9 @@ def match_decorator(p: DecoratorParams, index: FactIndex) -> list[Hit]:
     for file, fact in index.facts_where("decorator", "name", _name_accept(p.name), p.roles(), _PY):
         if p.target and not compiled_regex(p.target).search(fact["target"]):
             continue
-        found = _call_like(p, fact)
-        if found is None:
-            continue
-        key = found[0] if p.key_by is None else _call_key(p.key_by, fact, file.facts)
-        if key is not None:
-            hits.append(Hit(file.path, found[1], key, fact["scope"]))
+        hit = _call_hit(p, file, fact, _call_like(p, fact))
+        if hit is not None:
+            hits.append(hit)
     return hits
 
 

@@ -260,10 +260,12 @@ def evidence_centre(rule: Rule, ev: Evaluator) -> dict[str, tuple[int, ...]]:
     return {path: tuple(map(len, found)) for path, found in lines.items()}
 
 
-def _evidence(hits: list[Hit], root: Path, cache: dict[str, list[str]], ev: Evaluator,
-              tier: Callable[[str], int], centre: Mapping[str, tuple[int, ...]]) -> list[Evidence]:
-    return [Evidence(path=path, line=line, detail=_source_line(root, path, line, cache))
-            for path, line in select_evidence(hits, strength=ev.strength, tier=tier, centre=centre)]
+def rule_evidence(rule: Rule, hits: list[Hit], ev: Evaluator, tier: Callable[[str], int]) -> list[tuple[str, int]]:
+    """The locations a rule's verdict cites, most telling first (see :func:`select_evidence`),
+    ordered by what the evaluator learnt of its conditions and by the rule's evidence centre."""
+    if not hits:
+        return []
+    return select_evidence(hits, strength=ev.strength, tier=tier, centre=evidence_centre(rule, ev))
 
 
 def _source_line(root: Path, path: str, line: int, cache: dict[str, list[str]]) -> str:
@@ -305,20 +307,19 @@ def evaluate(checklist: Checklist, files: list[FileFacts], root: Path, leaf_sour
     ev = Evaluator(checklist.conditions, leaf_source)
     tier = file_tiers(ordered)
     line_cache: dict[str, list[str]] = {}
-    rule_results: dict[str, tuple[Status, list[Hit], str]] = {}
-    centres: dict[str, dict[str, tuple[int, ...]]] = {}
+    rule_results: dict[str, tuple[Status, list[tuple[str, int]], str]] = {}
     items: list[ItemResult] = []
     for section, item in checklist.items():
         rule = checklist.rules[item.rule]
         if rule.id not in rule_results:
-            rule_results[rule.id] = evaluate_rule(rule, ev)
-            centres[rule.id] = evidence_centre(rule, ev) if rule_results[rule.id][1] else {}
-        status, hits, reason = rule_results[rule.id]
+            status, hits, reason = evaluate_rule(rule, ev)
+            rule_results[rule.id] = status, rule_evidence(rule, hits, ev, tier), reason
+        status, cited, reason = rule_results[rule.id]
+        evidence = [Evidence(path=path, line=line, detail=_source_line(root, path, line, line_cache))
+                    for path, line in cited]
         items.append(ItemResult(
-            id=item.id, section=section.title, title=item.title, status=status,
-            evidence=_evidence(hits, root, line_cache, ev, tier, centres[rule.id]), reason=reason,
-            severity=item.severity,
-            rule=rule.id, remediation=item.remediation,
+            id=item.id, section=section.title, title=item.title, status=status, evidence=evidence,
+            reason=reason, severity=item.severity, rule=rule.id, remediation=item.remediation,
         ))
     warnings = [ScanWarning(path=p, message=m) for p, m in (extra_warnings or [])]
     for f in ordered:
