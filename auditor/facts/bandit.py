@@ -2,7 +2,9 @@
 
 Fact type ``bandit``: ``test_id`` (``B105``), ``line``, ``severity`` and ``confidence``
 (``LOW``/``MEDIUM``/``HIGH``), ``text`` (bandit's message, shortened) and ``scope`` (the
-dotted name of the enclosing function/class, or ``<module>``, as in the other Python facts).
+dotted name of the enclosing function/class, or ``<module>``, as in the other Python facts);
+a B608 finding also has ``formatted``: the source text of the values formatted into its SQL,
+when the formatting expression is found.
 Only the checks in ``BANDIT_TESTS`` run: those that bear on a checklist item.
 ``# nosec`` comments are honoured as bandit does.
 
@@ -20,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from auditor.facts import Fact
+from auditor.facts.sqlvalues import formatted_values
 
 BANDIT_TESTS: tuple[str, ...] = (
     "B104",  # binding to all interfaces
@@ -31,6 +34,7 @@ BANDIT_TESTS: tuple[str, ...] = (
     "B608",  # SQL built from strings
 )
 MAX_TEXT = 160
+MAX_VALUES = 20
 
 
 @lru_cache(maxsize=1)
@@ -109,10 +113,15 @@ def bandit_facts(tree: ast.Module, data: bytes, path: str) -> list[Fact]:
         if key in seen:
             continue
         seen.add(key)
-        facts.append({
+        fact: Fact = {
             "t": "bandit", "line": max(int(issue.lineno), 1), "scope": scope_at(scopes, int(issue.lineno)),
             "test_id": str(issue.test_id), "severity": str(issue.severity),
             "confidence": str(issue.confidence), "text": str(issue.text)[:MAX_TEXT],
-        })
+        }
+        if issue.test_id == "B608":
+            values = formatted_values(tree, int(issue.lineno))
+            if values is not None:
+                fact["formatted"] = values[:MAX_VALUES]
+        facts.append(fact)
     facts.sort(key=lambda f: (f["line"], f["test_id"]))
     return facts

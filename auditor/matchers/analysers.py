@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
+from auditor.facts.sqlvalues import any_variable
 from auditor.matchers.index import FactIndex, Hit
 from auditor.matchers.patterns import compiled_regex, listify
 from auditor.matchers.registry import Params, matcher
@@ -21,6 +22,11 @@ class BanditParams(Params):
     severity: str = "LOW"
     confidence: str = "LOW"
     not_text: str | None = Field(default=None, description="regex: skip findings whose message matches")
+    variable: bool | None = Field(
+        default=None,
+        description="B608 only: true = some value formatted into the SQL may come from input (it is not a "
+                    "constant, a literal, a list of bind placeholders, or a table's name read off a model "
+                    "such as _meta.db_table); a finding whose formatting is not found counts as variable")
     _n = field_validator("test", mode="before")(listify)
 
     @field_validator("severity", "confidence")
@@ -44,6 +50,10 @@ def match_bandit(p: BanditParams, index: FactIndex) -> list[Hit]:
             continue
         if p.not_text is not None and compiled_regex(p.not_text).search(fact.get("text", "")):
             continue
+        if p.variable is not None:
+            formatted = fact.get("formatted")
+            if (formatted is None or any_variable(formatted)) != p.variable:
+                continue
         hits.append(Hit(file.path, fact["line"], fact["test_id"], fact["scope"]))
     return hits
 

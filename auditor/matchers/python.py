@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from auditor.facts import Fact, FileFacts
+from auditor.facts.sqlvalues import any_variable
 from auditor.matchers.index import FactIndex, Hit
 from auditor.matchers.patterns import (
     Regex,
@@ -411,8 +412,9 @@ class StringParams(Params):
     fstring: bool | None = None
     variable_field: bool | None = Field(
         default=None,
-        description="f-strings only: true = some field is not a constant (UPPER_CASE name or literal) "
-                    "nor a list of bind placeholders (IN ({placeholders}))",
+        description="f-strings only: true = some field is not a constant (UPPER_CASE name or literal), "
+                    "a list of bind placeholders (IN ({placeholders})) nor a table's name read off a model "
+                    "(_meta.db_table, __tablename__)",
     )
     field: Regex | None = Field(
         default=None,
@@ -420,11 +422,8 @@ class StringParams(Params):
                     "(user.id in f'invite-{user.id}')")
 
 
-_CONSTANT_NAME = re.compile(r"(?:.*\.)?(?:[A-Z][A-Z0-9_]*|\w*(?:placeholders?|qmarks|bind_?markers?))")
-
-
 def _has_variable_field(fact: Fact) -> bool:
-    return any(not _CONSTANT_NAME.fullmatch(name) for name in fact.get("fields", []))
+    return any_variable(fact.get("fields", []))
 
 
 def _regex_accept(find: Callable[[str], Any]) -> Callable[[Any], bool]:
