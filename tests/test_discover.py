@@ -80,6 +80,10 @@ def test_migration_revisions_and_developer_tooling_have_their_own_roles() -> Non
     assert role_of("tools/fuzz-api.sh") == "tooling"
     assert role_of("app/services/stressors.py") == "runtime"  # a word that only contains one is not
     assert role_of("app/bombay/offices.py") == "runtime"
+    # a command that fills the database with fake data (Faker) is a seeder too
+    assert role_of("app/management/commands/fake.py") == "tooling"
+    assert role_of("scripts/fake_users.py") == "tooling"
+    assert role_of("app/fakeredis_compat.py") == "runtime"  # a word that only contains it is not
 
 
 def test_evidence_tiers_put_the_running_service_first() -> None:

@@ -50,8 +50,9 @@ _SEED_NAME = re.compile(r"(?:seeds?|demo|load_demo|create_demo|generate_demo)(?:
 # The words of a file's name (create_ci_test_db -> create, ci, test, db).
 _TOKEN_SPLIT = re.compile(r"[_\-.]+")
 # Words that name a developer's probe of the service rather than part of it: a stress or fuzz
-# run, a decompression-bomb sender, a seeder (stress_seed.py, send_bomb.py, fuzz_api.py).
-_PROBE_WORDS = frozenset({"stress", "fuzz", "fuzzer", "bomb", "seed", "seeds"})
+# run, a decompression-bomb sender, a seeder or fake-data generator (stress_seed.py,
+# send_bomb.py, fuzz_api.py, a management command fake.py filling the database with Faker data).
+_PROBE_WORDS = frozenset({"stress", "fuzz", "fuzzer", "bomb", "seed", "seeds", "fake", "fakes", "faker"})
 
 # Files no extractor reads (CODEOWNERS, LICENSE, any .json, files without an extension): they have
 # no facts, only a path and, when UTF-8, their text. Rules see them by naming the kind or a file.
