@@ -82,12 +82,14 @@ class CallParams(Params):
         description="true: some argument passes a value known only at run time (a name, attribute, "
                     "subscript, call or expression), as a query binds a parameter; literals, UPPER_CASE "
                     "constants and class names do not count")
-    key_by: Literal["target", "receiver"] | None = Field(
+    key_by: Literal["target", "receiver", "argument"] | None = Field(
         default=None,
         description="what a hit is keyed by, for `all: ... within: key`: `target`, the last part of the "
                     "name the call's result is assigned to (`db_connections = Gauge(...)`); `receiver`, the "
                     "last part of the name a method is called on (`metrics.db_connections.set(1)`, "
-                    "`g.labels(x).inc()`, `@g.time()`). A call without one gives no hit")
+                    "`g.labels(x).inc()`, `@g.time()`); `argument`, the last part of the first name passed "
+                    "as an argument, or as `view_func`/`view` (`path(\"status/\", views.status)` keys "
+                    "`status`, which a function hit of that name shares). A call without one gives no hit")
     _n = field_validator("name", "kwargs", "receiver", "not_receiver", mode="before")(listify)
 
 
@@ -201,6 +203,12 @@ def _call_key(by: str, call: Fact, facts: list[Fact]) -> str | None:
         targets = [str(f["target"]).rsplit(".", 1)[-1] for f in facts
                    if f["t"] == "assign" and f["line"] == call["line"] and f["value"] == {"call": call["name"]}]
         return targets[0] if targets else None
+    if by == "argument":
+        kw = call.get("kw") or {}
+        for value in [*call.get("args", []), kw.get("view_func"), kw.get("view")]:
+            if isinstance(value, dict) and isinstance(value.get("ref"), str):
+                return str(value["ref"]).rsplit(".", 1)[-1]
+        return None
     name = call["name"]
     if not isinstance(name, str) or "." not in name:
         return None
