@@ -65,7 +65,7 @@ def _reachable(conds: list[Condition | None], conditions: Mapping[str, Condition
 
 def _one_rule(rule: Rule, conditions: Mapping[str, Condition]) -> Checklist:
     """A checklist of one rule and the named conditions it uses, for matching without items."""
-    centres = [Condition(op="ref", ref=name) for name in rule.spec.evidence_centre]
+    centres = [Condition(op="ref", ref=name) for name in [*rule.spec.evidence_centre, *rule.spec.evidence_uses]]
     named = _reachable([rule.implemented, rule.partial, rule.applies_when, *centres], conditions)
     return Checklist(spec=ChecklistSpec(sections=[]), path="<test>", rules={rule.id: rule}, conditions=named)
 

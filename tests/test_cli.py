@@ -118,6 +118,12 @@ def test_unknown_matcher_suggests_the_closest(tmp_path: Path, sample: Path) -> N
     assert "did you mean 'python.call'" in proc.stderr
 
 
+def test_unknown_evidence_uses_condition_is_a_config_error(tmp_path: Path, sample: Path) -> None:
+    proc = scan_with_one_rule(tmp_path, sample, "python.call: {name: x}\n    evidence_uses: [no-such-uses]")
+    assert proc.returncode == 2
+    assert "unknown evidence_uses condition 'no-such-uses'" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_explain_unknown_item_suggests_the_closest() -> None:
     proc = auditor("explain", "db.polling")
     assert proc.returncode == 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.matchers.index import Hit
-from auditor.rules.evaluate import select_evidence, strength_of
+from auditor.rules.evaluate import key_names, select_evidence, strength_of
 
 
 def test_each_condition_names_its_strongest_file_first() -> None:
@@ -96,3 +96,22 @@ def test_the_central_file_is_cited_before_others_with_as_many_hits() -> None:
     assert select_evidence(hits, limit=1) == [("app/api/posts.py", 19)]
     # a file the centre conditions do not reach ranks after those they do
     assert select_evidence([Hit("a.py", 1, leaf=0), Hit("b.py", 1, leaf=0)], centre={"b.py": (0, 1)})[0] == ("b.py", 1)
+
+
+def test_the_most_used_definition_is_cited_first_across_and_within_files() -> None:
+    # exception classes: the one raised or caught in the most files goes first, whatever the
+    # path, and inside one module its line is cited rather than the module's first class
+    hits = [Hit("app/billing.py", 1, "RoundingError", leaf=0), Hit("app/transports.py", 4, "TransportError", leaf=0),
+            Hit("app/errors.py", 1, "Unused", leaf=0), Hit("app/errors.py", 9, "PermissionDenied", leaf=0)]
+    uses = {"TransportError": 5, "PermissionDenied": 2, "RoundingError": 1}
+    assert select_evidence(hits, uses=uses) == [
+        ("app/transports.py", 4), ("app/errors.py", 9), ("app/billing.py", 1), ("app/errors.py", 1)]
+    # without uses: the file with the most hits, its first line
+    assert select_evidence(hits, limit=1) == [("app/errors.py", 1)]
+
+
+def test_key_names_are_the_last_parts_of_each_name() -> None:
+    assert key_names("hc.api.transports.TransportError") == ["TransportError"]
+    assert key_names("KeyError,app.errors.NotFound") == ["KeyError", "NotFound"]
+    assert key_names("errors.make()") == ["make"]
+    assert key_names("") == []

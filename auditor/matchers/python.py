@@ -297,6 +297,9 @@ class ClassParams(Params):
     decorator: list[str] = Field(default_factory=list)
     instantiated: bool | None = Field(default=None, description=(
         "the module that defines the class also calls it by its name (``settings = Settings()``)"))
+    key_by: Literal["base"] | None = Field(default=None, description=(
+        "what a hit is keyed by instead of the class's name: `base`, its bases (a class without "
+        "bases gives no hit), so a class counts as a use of the classes it extends"))
     _n = field_validator("bases", "decorator", mode="before")(listify)
 
 
@@ -321,7 +324,10 @@ def match_class(p: ClassParams, index: FactIndex) -> list[Hit]:
             continue
         if p.instantiated is not None and ((file.path, fact["name"]) in called) != p.instantiated:
             continue
-        hits.append(Hit(file.path, fact["line"], fact["name"], fact["scope"]))
+        if p.key_by == "base" and not fact["bases"]:
+            continue
+        key = ",".join(fact["bases"]) if p.key_by == "base" else fact["name"]
+        hits.append(Hit(file.path, fact["line"], key, fact["scope"]))
     return hits
 
 

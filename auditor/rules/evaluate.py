@@ -166,16 +166,20 @@ def evidence_tier(rel: str, role: str) -> int:
 def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
                     strength: Mapping[int, int] | None = None,
                     tier: Callable[[str], int] | None = None,
-                    centre: Mapping[str, tuple[int, ...]] | None = None) -> list[tuple[str, int]]:
+                    centre: Mapping[str, tuple[int, ...]] | None = None,
+                    uses: Mapping[str, int] | None = None) -> list[tuple[str, int]]:
     """The most telling locations first.
 
     Each matching condition (leaf) in turn names its best file: the one closest to the service's
     runtime (``tier``: runtime code before scripts, migrations, tooling, tests and docs), then a
     primary file before its variants (``compose.yml`` before ``compose.deploy.yml``), then the
+    file whose hits the code uses most (``uses``: in how many files the code uses each name a hit
+    is keyed by, such as an exception class raised, caught or subclassed across the service,
+    summed over the file's lines, then its most used line: the base of a hierarchy), then the
     file most central to the rule's subject (``centre``: how many lines hold each of the rule's
     centre conditions there, compared in order, such as the API module with the most routes),
     then where it matched most often, then the one in the folder where it matched most often, then by
-    path; its first line there is cited. Leaves take turns in order of the best tier they reach,
+    path; its most used line there is cited, else its first. Leaves take turns in order of the best tier they reach,
     then of what they prove (``strength``: the call or key that does the job before definitions,
     before imports and declared dependencies), then of the rule's order of conditions. So the first evidence
     is the decisive line in the service's own code, and the rest spans the different things that
@@ -185,9 +189,13 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
     no_centre = (0,) * max(map(len, centre.values()), default=0)
     tier_of = tier or (lambda path: 0)
     tiers: dict[str, int] = {}
-    by_leaf: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    # leaf -> path -> line -> how widely the line's hit is used (0 without ``uses``)
+    by_leaf: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     for h in hits:
-        by_leaf[h.leaf][h.path].add(max(h.line, 1))
+        lines = by_leaf[h.leaf][h.path]
+        line = max(h.line, 1)
+        used = max((uses.get(name, 0) for name in key_names(h.key)), default=0) if uses else 0
+        lines[line] = max(used, lines.get(line, 0))
         if h.path not in tiers:
             tiers[h.path] = tier_of(h.path)
     variants = _variants(tiers)
@@ -198,10 +206,13 @@ def select_evidence(hits: list[Hit], limit: int = MAX_EVIDENCE,
         folders: dict[str, int] = defaultdict(int)
         for path, lines in files.items():
             folders[path.rpartition("/")[0]] += len(lines)
-        ranked = sorted(files, key=lambda path: (tiers[path], path in variants, _negated(centre.get(path, no_centre)),
+        best = {path: min(lines, key=lambda line: (-lines[line], line)) for path, lines in files.items()}
+        ranked = sorted(files, key=lambda path: (tiers[path], path in variants, -sum(files[path].values()),
+                                                 -files[path][best[path]],
+                                                 _negated(centre.get(path, no_centre)),
                                                  -len(files[path]), -folders[path.rpartition("/")[0]], path))
         rank = (tiers[ranked[0]], strength.get(leaf, 0), order)
-        ranked_leaves.append((rank, [(path, min(files[path])) for path in ranked]))
+        ranked_leaves.append((rank, [(path, best[path]) for path in ranked]))
     queues = [queue for _, queue in sorted(ranked_leaves)]
     chosen: list[tuple[str, int]] = []
     chosen_files: set[str] = set()
@@ -260,12 +271,32 @@ def evidence_centre(rule: Rule, ev: Evaluator) -> dict[str, tuple[int, ...]]:
     return {path: tuple(map(len, found)) for path, found in lines.items()}
 
 
+def key_names(key: str) -> list[str]:
+    """The names a hit's key gives, each by its last part: ``hc.api.transports.TransportError``
+    gives ``TransportError``; an except clause's ``KeyError,app.errors.NotFound`` gives both."""
+    return [part.rsplit(".", 1)[-1].removesuffix("()") for part in key.split(",") if part]
+
+
+def evidence_uses(rule: Rule, ev: Evaluator) -> dict[str, int]:
+    """For each name, in how many files the rule's ``evidence_uses`` conditions hold with a hit
+    keyed by it (no such conditions: an empty map). Presence is not counted, as for the centre."""
+    files: dict[str, set[str]] = defaultdict(set)
+    for name in rule.spec.evidence_uses:
+        for h in ev.run(Condition(op="ref", ref=name))[1]:
+            if ev.strength.get(h.leaf, 0) < 2:
+                for used in key_names(h.key):
+                    files[used].add(h.path)
+    return {name: len(paths) for name, paths in files.items()}
+
+
 def rule_evidence(rule: Rule, hits: list[Hit], ev: Evaluator, tier: Callable[[str], int]) -> list[tuple[str, int]]:
     """The locations a rule's verdict cites, most telling first (see :func:`select_evidence`),
-    ordered by what the evaluator learnt of its conditions and by the rule's evidence centre."""
+    ordered by what the evaluator learnt of its conditions, by the rule's evidence centre and by
+    how widely the code uses what each hit names."""
     if not hits:
         return []
-    return select_evidence(hits, strength=ev.strength, tier=tier, centre=evidence_centre(rule, ev))
+    return select_evidence(hits, strength=ev.strength, tier=tier, centre=evidence_centre(rule, ev),
+                           uses=evidence_uses(rule, ev))
 
 
 def _source_line(root: Path, path: str, line: int, cache: dict[str, list[str]]) -> str:

@@ -150,10 +150,11 @@ def check_conditions(rules: dict[str, Rule], conditions: dict[str, Condition]) -
     if total > MAX_CONDITION_NODES:
         raise ConfigError(f"rules: {total} condition nodes, more than the limit of {MAX_CONDITION_NODES}")
     for rule in rules.values():
-        for centre in rule.spec.evidence_centre:
-            if centre not in conditions:
-                raise ConfigError(f"{rule.source}: rule {rule.id!r}: unknown evidence_centre condition "
-                                  f"{centre!r}{did_you_mean(centre, list(conditions))}")
+        for option in ("evidence_centre", "evidence_uses"):
+            for centre in getattr(rule.spec, option):
+                if centre not in conditions:
+                    raise ConfigError(f"{rule.source}: rule {rule.id!r}: unknown {option} condition "
+                                      f"{centre!r}{did_you_mean(centre, list(conditions))}")
     for where_text, (refs, _, _) in [*((f"condition {n!r}", t) for n, t in trees.items()), *roots]:
         for ref, _level in refs:
             if ref not in conditions:

@@ -64,6 +64,11 @@ class RuleSpec(BaseModel):
         description="named conditions: where a condition's evidence sits in several files alike, the file "
                     "with the most lines holding the first of these is cited first, then the second decides "
                     "(the API module with the most routes: the service's main resource)")
+    evidence_uses: list[str] = Field(
+        default_factory=list,
+        description="named conditions that use what the rule's evidence defines: a hit whose name (the last "
+                    "part of its key) these conditions name in more files is cited first, in its file and "
+                    "across files (the exception class the code raises and catches most, not one barely used)")
     examples: list[Example] = Field(default_factory=list)
 
 
