@@ -34,6 +34,29 @@ def test_aliases_resolve_to_qualified_names() -> None:
     assert "os.path.join" in names
 
 
+def test_a_name_imported_in_a_function_resolves_through_the_import_above_its_use() -> None:
+    calls = facts(
+        """
+        from limits import Limiter
+
+        def build(flag):
+            if flag:
+                from flask_limiter import Limiter
+                a = Limiter(key_func=str)
+            else:
+                from .noop import Limiter
+                b = Limiter()
+            return Limiter
+
+        def other():
+            return Limiter()
+        """,
+        "call",
+    )
+    assert [(c["line"], c["name"]) for c in calls] == [
+        (7, "flask_limiter.Limiter"), (10, ".noop.Limiter"), (14, "limits.Limiter")]
+
+
 def test_relative_imports_and_method_receivers_keep_their_text() -> None:
     calls = facts(
         """

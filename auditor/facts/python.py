@@ -1,5 +1,10 @@
 """Python facts through LibCST: one parse per file, names resolved through the file's imports.
 
+A name imported inside a function is that function's local: its uses there resolve through the
+import above them (``from flask_limiter import Limiter`` in an ``if`` branch, a fallback
+``from .no_limiter import Limiter`` in the ``else``), not through the file's last import of it;
+uses elsewhere resolve through the module's own import of the name.
+
 Fact types (all carry ``line`` and ``scope``, the dotted name of the enclosing
 function/class or ``<module>``):
 
@@ -51,7 +56,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Sequence
+from collections import ChainMap
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -166,6 +172,8 @@ class _Extractor(cst.CSTVisitor):
         self.pending_keywords: dict[int, list[Fact]] = {}
         self.anchor_stack: list[tuple[str, int]] = [("none", 0)]
         self.aliases: dict[str, str] = {}
+        self.bindings: list[tuple[int, str | None, str, str]] = []
+        """Every import's (facts recorded before it, scope or None at module level, local name, target)."""
         self.scope: list[str] = []
         self.except_depth = 0
         self.docstrings: set[int] = set()
@@ -320,11 +328,16 @@ class _Extractor(cst.CSTVisitor):
             full = _dotted(alias.name) or ""
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 self.aliases[alias.asname.name.value] = full
+                self._bind(alias.asname.name.value, full)
             else:
                 root = full.split(".")[0]
                 self.aliases.setdefault(root, root)
+                self._bind(root, root)
             self._add("import", node, name=full)
         return False
+
+    def _bind(self, local: str, target: str) -> None:
+        self.bindings.append((len(self.facts), self._scope() if self.function_stack else None, local, target))
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         module = _dotted(node.module) if node.module is not None else ""
@@ -339,6 +352,7 @@ class _Extractor(cst.CSTVisitor):
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
             self.aliases[local] = full
+            self._bind(local, full)
             self._add("import", node, name=full)
         return False
 
@@ -824,7 +838,35 @@ def _metadata_lines(module: cst.Module, anchors: dict[str, list[cst.CSTNode]]) -
     return out
 
 
-def _resolve(name: str, aliases: dict[str, str]) -> str:
+def _local_overlays(facts: list[Fact], bindings: list[tuple[int, str | None, str, str]]) -> dict[int, dict[str, str]]:
+    """For each fact (by position) that uses a name the file imports as more than one target,
+    that name's target there. Inside a function that imports it: the function's (or an enclosing
+    function's) latest import of it above the fact, else its first one (the name is local to the
+    function); elsewhere: the last module-level import of it."""
+    targets: dict[str, set[str]] = {}
+    for _, _, local, target in bindings:
+        targets.setdefault(local, set()).add(target)
+    conflicted = {local for local, seen in targets.items() if len(seen) > 1}
+    if not conflicted:
+        return {}
+    module = {local: target for _, where, local, target in bindings if where is None and local in conflicted}
+    local_binds = [b for b in bindings if b[1] is not None and b[2] in conflicted]
+    overlays: dict[int, dict[str, str]] = {}
+    for i, fact in enumerate(facts):
+        scope = fact["scope"]
+        above: dict[str, str] = {}
+        below: dict[str, str] = {}
+        for position, where, local, target in local_binds:  # in source order
+            if scope == where or scope.startswith(f"{where}."):
+                if position <= i:
+                    above[local] = target
+                else:
+                    below.setdefault(local, target)
+        overlays[i] = {**module, **below, **above}
+    return overlays
+
+
+def _resolve(name: str, aliases: Mapping[str, str]) -> str:
     if not name or name.startswith("<"):
         return name
     head, dot, rest = name.partition(".")
@@ -839,7 +881,7 @@ def _resolve(name: str, aliases: dict[str, str]) -> str:
     return f"{target}{bracket}{dot}{rest}"
 
 
-def _resolve_value(value: Any, aliases: dict[str, str]) -> Any:
+def _resolve_value(value: Any, aliases: Mapping[str, str]) -> Any:
     if isinstance(value, dict):
         if set(value) == {"ref"}:
             return {"ref": _resolve(value["ref"], aliases)}
@@ -866,10 +908,13 @@ def extract_python(source: bytes, tree: ast.AST | None = None, shape: Outline | 
     lines = _anchor_lines(source, visitor.anchors, tree, shape)
     if lines is None:
         lines = _metadata_lines(module, visitor.anchors)
-    aliases = visitor.aliases
+    file_aliases = visitor.aliases
+    overlays = _local_overlays(visitor.facts, visitor.bindings)
     facts: list[Fact] = []
     locator = _LiteralLocator(source)
-    for fact in visitor.facts:
+    for position, fact in enumerate(visitor.facts):
+        overlay = overlays.get(position)
+        aliases: Mapping[str, str] = ChainMap(overlay, file_aliases) if overlay else file_aliases
         group, ordinal = fact["line"]
         fact["line"] = lines[group][ordinal] if group in lines else 1
         t = fact["t"]
