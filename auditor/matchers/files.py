@@ -29,6 +29,9 @@ class KeyParams(Params):
     kind: list[str] = Field(description="compose, workflow, k8s, prometheus, helm, yaml, toml, json")
     path: str = Field(description="dotted path glob: services.*.healthcheck, jobs.*.steps.*.uses")
     value: Regex | None = None
+    scope_by: int = Field(default=0, ge=0, description=(
+        "the hit's scope, for `within: scope`: the first N segments of its key path (2 keeps a workflow "
+        "job's keys together, jobs.test; 1 a GitLab job's); 0 the whole YAML document"))
     _n = field_validator("kind", mode="before")(listify)
 
 
@@ -49,7 +52,10 @@ def match_key(p: KeyParams, index: FactIndex) -> list[Hit]:
             if found is None:
                 continue
             key = found
-        hits.append(Hit(file.path, fact["line"], key, f"doc{fact.get('doc', 0)}"))
+        scope = f"doc{fact.get('doc', 0)}"
+        if p.scope_by:
+            scope += ":" + ".".join(fact["path"].split(".")[:p.scope_by])
+        hits.append(Hit(file.path, fact["line"], key, scope))
     return hits
 
 
