@@ -403,8 +403,13 @@ class WithParams(Params):
     """A ``with``/``async with`` over one of these context managers."""
 
     name: list[str]
+    not_name: list[str] = Field(
+        default_factory=list,
+        description="globs of context managers that do not count even where ``name`` matches "
+                    "(a tracer's span named like a transaction: sentry_sdk.start_transaction)",
+    )
     is_async: bool | None = Field(default=None, alias="async")
-    _n = field_validator("name", mode="before")(listify)
+    _n = field_validator("name", "not_name", mode="before")(listify)
 
 
 @matcher("python.with", WithParams, reads=("with",))
@@ -413,7 +418,8 @@ def match_with(p: WithParams, index: FactIndex) -> list[Hit]:
     for file, fact in index.facts("with", p.roles(), frozenset({"python"})):
         if p.is_async is not None and fact["async"] != p.is_async:
             continue
-        found = next((n for n in fact["names"] if name_matches(n, p.name)), None)
+        found = next((n for n in fact["names"]
+                      if name_matches(n, p.name) and not (p.not_name and name_matches(n, p.not_name))), None)
         if found:
             hits.append(Hit(file.path, fact["line"], found, fact["scope"]))
     return hits
