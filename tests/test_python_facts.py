@@ -328,3 +328,19 @@ def test_generators_record_their_yield_and_whether_teardown_follows() -> None:
     funcs = {f["name"]: (f.get("yl"), f.get("td")) for f in facts if f["t"] == "function"}
     assert funcs == {"values": (2, False), "session": (6, True), "guarded": (11, True),
                      "finally_close": (15, True), "either": (21, False), "plain": (None, None)}
+
+
+def test_a_generic_base_is_the_class_it_parametrises() -> None:
+    classes = facts(
+        """
+        from typing import Generic, TypeVar
+        from rest_framework.viewsets import ModelViewSet
+        T = TypeVar("T")
+        class TagViewSet(ModelViewSet[Tag]):
+            pass
+        class Box(Generic[T], dict):
+            pass
+        """,
+        "class",
+    )
+    assert [c["bases"] for c in classes] == [["rest_framework.viewsets.ModelViewSet"], ["typing.Generic", "dict"]]

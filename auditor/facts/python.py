@@ -448,7 +448,9 @@ class _Extractor(cst.CSTVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._mark_docstring(node.body)
         qual = ".".join([*self.scope, node.name.value])
-        bases = [_dotted(b.value) or "<expr>" for b in node.bases]
+        # a generic base (ModelViewSet[Tag], Generic[T]) extends the class it parametrises
+        bases = [_dotted(b.value.value if isinstance(b.value, cst.Subscript) else b.value) or "<expr>"
+                 for b in node.bases]
         kw = {k.keyword.value: self._value(k.value) for k in node.keywords if k.keyword is not None}
         decorators = []
         first = len(self.anchors["decorator"])
