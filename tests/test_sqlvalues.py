@@ -7,7 +7,7 @@ import ast
 import pytest
 
 from auditor.facts.bandit import bandit_facts
-from auditor.facts.sqlvalues import any_variable, fixed_value, formatted_values
+from auditor.facts.sqlvalues import any_variable, fixed_value, formatted_values, literal_names
 
 
 @pytest.mark.parametrize("text", ["TABLE", "settings.TABLE_NAME", "Product._meta.db_table", "self.model._meta.db_table",
@@ -46,3 +46,18 @@ def test_b608_findings_carry_what_they_format() -> None:
     facts = [f for f in bandit_facts(ast.parse(source), source.encode(), "app/db.py") if f["test_id"] == "B608"]
     assert [(f["line"], f.get("formatted")) for f in facts] == [
         (2, ["Model._meta.db_table"]), (3, ["name"])]
+
+
+def test_names_only_ever_assigned_literals_are_fixed() -> None:
+    facts = [
+        {"t": "assign", "target": "base_sql", "value": "SELECT a FROM t", "op": "="},
+        {"t": "assign", "target": "limit", "value": 10, "op": "="},
+        {"t": "assign", "target": "query", "value": "SELECT 1", "op": "="},
+        {"t": "assign", "target": "query", "value": {"expr": "BinaryOperation"}, "op": "="},
+        {"t": "assign", "target": "where", "value": " AND x", "op": "+="},
+    ]
+    literals = literal_names(facts)
+    assert literals == {"base_sql", "limit"}
+    assert not any_variable(["base_sql", "limit"], literals)
+    assert any_variable(["base_sql", "query"], literals)
+    assert any_variable(["where"], literals)

@@ -3,14 +3,15 @@
 A constant (an UPPER_CASE name, possibly dotted), a list of bind placeholders built for an
 ``IN (...)`` clause, or a table's name read off a model (Django's ``_meta.db_table``,
 SQLAlchemy's ``__tablename__`` or ``__table__.name``) cannot carry a request's data into
-the query; anything else may.
+the query, nor can a name the file only ever assigns a literal to; anything else may.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
 _FIXED = re.compile(
     r"(?:.*\.)?(?:[A-Z][A-Z0-9_]*|\w*(?:placeholders?|qmarks|bind_?markers?))"
@@ -18,14 +19,30 @@ _FIXED = re.compile(
     r"|'[^']*'|\"[^\"]*\"|-?\d+(?:\.\d+)?")
 
 
-def fixed_value(text: str) -> bool:
-    """True when the text of a formatted value names something fixed by the code."""
-    return _FIXED.fullmatch(text.strip()) is not None
+def fixed_value(text: str, literals: Collection[str] = ()) -> bool:
+    """True when the text of a formatted value names something fixed by the code: a constant,
+    a table's name, or one of ``literals`` (names the file only ever assigns literals to)."""
+    text = text.strip()
+    return _FIXED.fullmatch(text) is not None or text in literals
 
 
-def any_variable(texts: Iterable[str]) -> bool:
+def any_variable(texts: Iterable[str], literals: Collection[str] = ()) -> bool:
     """True when some formatted value may come from input."""
-    return any(not fixed_value(t) for t in texts)
+    return any(not fixed_value(t, literals) for t in texts)
+
+
+def literal_names(facts: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """The names a file assigns only literal strings and numbers to (``base_sql = "SELECT ..."``):
+    text formatted in from them is fixed by the code, whatever their case."""
+    literal: set[str] = set()
+    other: set[str] = set()
+    for fact in facts:
+        if fact.get("t") != "assign" or not isinstance(fact.get("target"), str):
+            continue
+        value = fact.get("value")
+        is_literal = isinstance(value, (str, int, float)) and fact.get("op") == "="
+        (literal if is_literal else other).add(fact["target"])
+    return frozenset(literal - other)
 
 
 def formatted_values(tree: ast.Module, line: int) -> list[str] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from auditor.facts.sqlvalues import any_variable
+from auditor.facts.sqlvalues import any_variable, literal_names
 from auditor.matchers.index import FactIndex, Hit
 from auditor.matchers.patterns import compiled_regex, listify
 from auditor.matchers.registry import Params, matcher
@@ -25,8 +25,9 @@ class BanditParams(Params):
     variable: bool | None = Field(
         default=None,
         description="B608 only: true = some value formatted into the SQL may come from input (it is not a "
-                    "constant, a literal, a list of bind placeholders, or a table's name read off a model "
-                    "such as _meta.db_table); a finding whose formatting is not found counts as variable")
+                    "constant, a literal, a name the file only ever assigns a literal to, a list of bind "
+                    "placeholders, or a table's name read off a model such as _meta.db_table); a finding "
+                    "whose formatting is not found counts as variable")
     _n = field_validator("test", mode="before")(listify)
 
     @field_validator("severity", "confidence")
@@ -52,7 +53,7 @@ def match_bandit(p: BanditParams, index: FactIndex) -> list[Hit]:
             continue
         if p.variable is not None:
             formatted = fact.get("formatted")
-            if (formatted is None or any_variable(formatted)) != p.variable:
+            if (formatted is None or any_variable(formatted, literal_names(file.facts))) != p.variable:
                 continue
         hits.append(Hit(file.path, fact["line"], fact["test_id"], fact["scope"]))
     return hits

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from auditor.facts import Fact, FileFacts
-from auditor.facts.sqlvalues import any_variable
+from auditor.facts.sqlvalues import any_variable, literal_names
 from auditor.matchers.index import FactIndex, Hit
 from auditor.matchers.patterns import (
     Regex,
@@ -433,7 +433,8 @@ class StringParams(Params):
     variable_field: bool | None = Field(
         default=None,
         description="f-strings only: true = some field is not a constant (UPPER_CASE name or literal), "
-                    "a list of bind placeholders (IN ({placeholders})) nor a table's name read off a model "
+                    "a name the file only ever assigns a literal to (base_sql = \"SELECT ...\"), a list of "
+                    "bind placeholders (IN ({placeholders})) nor a table's name read off a model "
                     "(_meta.db_table, __tablename__)",
     )
     field: Regex | None = Field(
@@ -442,8 +443,8 @@ class StringParams(Params):
                     "(user.id in f'invite-{user.id}')")
 
 
-def _has_variable_field(fact: Fact) -> bool:
-    return any_variable(fact.get("fields", []))
+def _has_variable_field(fact: Fact, literals: frozenset[str]) -> bool:
+    return any_variable(fact.get("fields", []), literals)
 
 
 def _regex_accept(find: Callable[[str], Any]) -> Callable[[Any], bool]:
@@ -462,12 +463,15 @@ def match_string(p: StringParams, index: FactIndex) -> list[Hit]:
     regex = compiled_regex(p.pattern)
     field = compiled_regex(p.field).fullmatch if p.field is not None else None
     hits = []
+    literals: dict[str, frozenset[str]] = {}
     accept = _regex_accept(regex.search)
     for file, fact in index.facts_where("string", "value", accept, p.roles(), _PY):
         if p.fstring is not None and bool(fact.get("fstring")) != p.fstring:
             continue
         if p.variable_field is not None:
-            variable = bool(fact.get("fstring")) and _has_variable_field(fact)
+            if file.path not in literals:
+                literals[file.path] = literal_names(file.facts)
+            variable = bool(fact.get("fstring")) and _has_variable_field(fact, literals[file.path])
             if variable != p.variable_field:
                 continue
         if field is not None and not any(isinstance(name, str) and field(name) for name in fact.get("fields", [])):
