@@ -115,11 +115,25 @@ def _receiver_is(fact: Fact, patterns: list[str]) -> bool:
     """Whether a method call's receiver (its known builder, else its text) matches a glob."""
     known = fact.get("recv")
     if known is None:
-        name = fact["name"]
-        if "." not in name:
+        known = _receiver_text(fact)
+        if known is None:
             return False
-        known = name.rsplit(".", 1)[0]
     return name_matches(known, patterns)
+
+
+def _receiver_text(fact: Fact) -> str | None:
+    """The text a method call is made on (``executor`` in ``executor.execute(...)``)."""
+    name = fact["name"]
+    return name.rsplit(".", 1)[0] if "." in name else None
+
+
+def _receiver_excluded(fact: Fact, patterns: list[str]) -> bool:
+    """Whether a method call's receiver is one a condition rules out: by its known builder or
+    by its own name (an ``executor`` fetched from a registry is still an executor)."""
+    if _receiver_is(fact, patterns):
+        return True
+    text = _receiver_text(fact)
+    return text is not None and name_matches(text, patterns)
 
 
 def _call_like(p: CallParams, fact: Fact, facts: list[Fact] | None = None) -> tuple[str, int] | None:
@@ -132,7 +146,7 @@ def _call_like(p: CallParams, fact: Fact, facts: list[Fact] | None = None) -> tu
     keyword: str | None = None
     if p.receiver and not _receiver_is(fact, p.receiver):
         return None
-    if p.not_receiver and _receiver_is(fact, p.not_receiver):
+    if p.not_receiver and _receiver_excluded(fact, p.not_receiver):
         return None
     kw = fact.get("kw", {})
     if p.kwargs:
