@@ -318,7 +318,11 @@ class _Extractor(cst.CSTVisitor):
                 kw[arg.keyword.value] = self._value(arg.value)
             elif arg.star == "**":
                 kw["**"] = self._value(arg.value)
-            elif not arg.star:
+            elif arg.star == "*":
+                # ``*params``: values passed at run time, in their place among the arguments
+                # (asyncpg's ``fetch(sql, *params)`` binds its query's parameters so)
+                positional.append({"expr": "Starred"})
+            else:
                 positional.append(self._value(arg.value))
         return positional, kw
 
