@@ -128,10 +128,20 @@ def _unique(hits: list[Hit]) -> list[Hit]:
     return list(dict.fromkeys(hits))
 
 
+_DOTTED = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+")
+
+
+def _key_name(hit: Hit) -> str:
+    """The name a hit's key gives for a join: a dotted path by its last part, as a setting names
+    a function or class by its import path (``"app.api.handlers.on_error"`` joins ``on_error``)."""
+    key = hit.key
+    return key.rpartition(".")[2] if _DOTTED.fullmatch(key) else key
+
+
 # The group a hit falls in for all-within: its file, its (file, scope), its (file, line) or its key
 # (a name a matcher keys its hits by, joined across files).
 _GROUP_KEYS: dict[str, Callable[[Hit], Any]] = {
-    "file": itemgetter(0), "scope": itemgetter(0, 3), "line": itemgetter(0, 1), "key": itemgetter(2),
+    "file": itemgetter(0), "scope": itemgetter(0, 3), "line": itemgetter(0, 1), "key": _key_name,
 }
 
 
