@@ -69,6 +69,9 @@ class CallParams(Params):
         "first_arg matches a string literal only (an environment variable's name), not a variable's name"))
     not_kwarg: dict[str, Regex] = Field(default_factory=dict, description="keyword -> value regex that must not match")
     min_args: int = Field(default=0, description="at least this many positional arguments")
+    max_args: int | None = Field(default=None, description=(
+        "at most this many positional arguments (a registration `app.errorhandler(404)`, not a handler "
+        "called with the error and its context)"))
     receiver: list[str] = Field(
         default_factory=list,
         description="globs: a method call counts only when its receiver is known to be one of these "
@@ -167,6 +170,8 @@ def _call_like(p: CallParams, fact: Fact, facts: list[Fact] | None = None) -> tu
         if name in kw and value_matches(kw[name], pattern) is not None:
             return None
     if len(fact.get("args", [])) < p.min_args:
+        return None
+    if p.max_args is not None and len(fact.get("args", [])) > p.max_args:
         return None
     if p.bound is not None and p.bound != any(map(_runtime_value, [*fact.get("args", []), *kw.values()])):
         return None
