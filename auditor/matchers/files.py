@@ -117,7 +117,10 @@ def match_text(p: TextParams, index: FactIndex) -> list[Hit]:
         line, counted = 1, 0  # matches come in order: count newlines since the previous one only
         in_file = 0
         for m in regex.finditer(text):
-            start = m.start()
+            # the line of the match's first visible character: `^\s*key` can start on a blank
+            # line above the key it proves
+            found = m.group(0)
+            start = m.start() + (len(found) - len(found.lstrip()) if found.strip() else 0)
             line_start = text.rfind("\n", 0, start) + 1
             line_end = text.find("\n", start)
             line_text = text[line_start:line_end if line_end >= 0 else None]
@@ -125,7 +128,7 @@ def match_text(p: TextParams, index: FactIndex) -> list[Hit]:
                 continue  # commented-out config does not count
             line += text.count("\n", counted, start)
             counted = start
-            hits.append(Hit(file.path, line, m.group(0)[:120], ""))
+            hits.append(Hit(file.path, line, found.strip()[:120] or found[:120], ""))
             in_file += 1
             if in_file >= 200:  # per file, so a file's hits never depend on other files
                 break
