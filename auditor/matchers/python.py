@@ -79,7 +79,7 @@ class CallParams(Params):
     not_receiver: list[str] = Field(
         default_factory=list,
         description="globs: a method call does not count when its receiver is one of these "
-                    "(same reading as receiver)")
+                    "(same reading as receiver, or the receiver as written)")
     bound: bool | None = Field(
         default=None,
         description="true: some argument passes a value known only at run time (a name, attribute, "
