@@ -184,6 +184,8 @@ def test_syntax_errors_raise_for_the_caller_to_report() -> None:
         "if a(): b()\nelif c(): d()\nelse: e()\nwith f() as g, h(): i()\n",
         "x = {'k': f(1), **g()}\ny = lambda q=r(): s(q)\n",
         "x = f(\n    a=1, b=g(c=2,\n        d=3),\n    **kw,\n    e=4)\nclass K(B,\n        metaclass=M): pass\n",
+        "q = (select(f())\n     .select_from(T)\n     .where(T.a == b))\ny = g(a)(b).h(\n    1)\n"
+        "z = M.o.filter(a=1\n  ).only(\n  'y')\n",
     ],
 )
 def test_anchor_lines_agree_with_libcst_positions(code: str) -> None:
@@ -193,6 +195,32 @@ def test_anchor_lines_agree_with_libcst_positions(code: str) -> None:
     fast = _anchor_lines(code.encode(), visitor.anchors)
     assert fast is not None
     assert fast == _metadata_lines(module, visitor.anchors)
+
+
+def test_a_method_in_a_chain_is_cited_at_the_line_of_its_name() -> None:
+    calls = {c["name"]: c["line"] for c in facts(
+        """
+        statement = (
+            select(func.count())
+            .select_from(Item)
+            .where(Item.owner_id == user_id)
+        )
+        rows = Check.objects.filter(project=p).only(
+            "code")
+        """,
+        "call",
+    )}
+    assert calls["select().select_from().where"] == 5
+    assert calls["select().select_from"] == 4
+    assert calls["select"] == 3
+    assert calls["Check.objects.filter().only"] == 7  # on one line with its receiver: that line
+    compare = facts("q = (select(T)\n     .where(T.a == b))\n", "compare")
+    assert [f["line"] for f in compare] == [2]
+
+
+def test_a_starred_argument_is_recorded_in_its_place() -> None:
+    call = facts("rows = await conn.fetch(query.get_sql(), *params)\n", "call")[0]
+    assert call["args"] == [{"call": "query.get_sql"}, {"expr": "Starred"}]
 
 
 def test_literals_in_multiline_statements_get_their_own_line() -> None:

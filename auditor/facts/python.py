@@ -823,7 +823,7 @@ def _anchor_lines(source: bytes, anchors: dict[str, list[cst.CSTNode]],
         positions = sorted(groups[group])
         if len(positions) != len(nodes):
             return None
-        out[group] = [p[0] for p in positions]
+        out[group] = [p[4] for p in positions]
     return out
 
 
@@ -839,6 +839,9 @@ def _metadata_lines(module: cst.Module, anchors: dict[str, list[cst.CSTNode]]) -
                 target = node.name
             elif isinstance(node, cst.Arg) and node.keyword is not None:
                 target = node.keyword
+            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                    and isinstance(node.func.value, cst.Call):
+                target = node.func.attr  # a method in a chain: the line of its name (see outline)
             lines.append(positions[target].start.line if target in positions else 1)
         out[group] = lines
     return out
