@@ -78,7 +78,7 @@ def evaluate_one(root: Path, rule: Rule, conditions: Mapping[str, Condition],
     matched = match(root, checklist, options or ScanOptions(jobs=1))
     evaluator = Evaluator(checklist.conditions, matched.source())
     status, hits, _ = evaluate_rule(rule, evaluator)
-    shown = [f"{path}:{line}" for path, line in rule_evidence(rule, hits, evaluator, file_tiers(matched.files()))]
+    shown = [f"{path}:{line}" for path, line in rule_evidence(rule, hits, evaluator, file_tiers(matched.files(), root))]
     return status, hits, shown
 
 

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 from auditor.engine.discover import discover, kind_of, role_of
-from auditor.rules.evaluate import evidence_tier
+from auditor.facts import FileFacts
+from auditor.rules.evaluate import deployed_commands, evidence_tier
 
 
 def write(root: Path, rel: str, text: str = "x = 1\n") -> None:
@@ -99,6 +100,25 @@ def test_evidence_tiers_put_the_running_service_first() -> None:
     assert evidence_tier("dev/probe.py", "tooling") == 2
     assert evidence_tier("tests/test_api.py", "test") == 2
     assert evidence_tier("docs/deploy.md", "docs") == 3
+
+
+def test_a_management_command_the_deployment_runs_is_runtime(tmp_path: Path) -> None:
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "uwsgi.ini").write_text("[uwsgi]\nattach-daemon = ./manage.py sendalerts --loop\n")
+    (tmp_path / "Procfile").write_text("worker: python manage.py process_tasks\n")
+    (tmp_path / "README.md").write_text("run `manage.py cleanup` now and then\n")
+    files = [
+        FileFacts("docker/uwsgi.ini", "ini", "runtime"),
+        FileFacts("Procfile", "text", "runtime"),
+        FileFacts("README.md", "markdown", "docs"),
+        FileFacts("hc/api/management/commands/sendalerts.py", "python", "runtime"),
+    ]
+    deployed = deployed_commands(files, tmp_path)
+    assert deployed == {"sendalerts", "process_tasks"}  # a README's mention starts nothing
+    assert evidence_tier("hc/api/management/commands/sendalerts.py", "runtime", deployed) == 0
+    assert evidence_tier("hc/api/management/commands/cleanup.py", "runtime", deployed) == 1
+    # without a management command in the tree, no deployment file is read
+    assert deployed_commands(files[:3], tmp_path) == frozenset()
 
 
 def test_settings_for_development_test_or_ci_stand_behind_the_production_settings() -> None:
