@@ -372,3 +372,26 @@ def test_a_generic_base_is_the_class_it_parametrises() -> None:
         "class",
     )
     assert [c["bases"] for c in classes] == [["rest_framework.viewsets.ModelViewSet"], ["typing.Generic", "dict"]]
+
+
+def test_code_that_runs_in_debug_mode_only_is_marked_dev() -> None:
+    found = facts(
+        """
+        if app.debug:
+            CORS(app)
+            @app.after_request
+            def allow_all(response):
+                return response
+        else:
+            Talisman(app)
+        if not settings.DEBUG:
+            SecurityMiddleware()
+        if settings.DEBUG and TOOLBAR:
+            urlpatterns += debug_urls()
+        if app.config["DEBUG"]: profile(app)
+        serve(app)
+        """,
+    )
+    dev = {(f["t"], f.get("name")) for f in found if f.get("dev")}
+    assert dev == {("call", "CORS"), ("decorator", "app.after_request"), ("function", "allow_all"),
+                   ("assign", None), ("call", "debug_urls"), ("call", "profile")}

@@ -6,7 +6,9 @@ import above them (``from flask_limiter import Limiter`` in an ``if`` branch, a 
 uses elsewhere resolve through the module's own import of the name.
 
 Fact types (all carry ``line`` and ``scope``, the dotted name of the enclosing
-function/class or ``<module>``):
+function/class or ``<module>``; a fact in the body of an ``if`` that holds in debug mode only,
+``if app.debug:`` or ``if settings.DEBUG:``, also carries ``dev``: development code, which the
+fact index leaves out):
 
 - ``import``    ``name``: the fully qualified imported name (``sqlalchemy.orm.Session``).
 - ``call``      ``name``: callee resolved through imports (``sqlalchemy.create_engine``;
@@ -89,6 +91,22 @@ def _dotted(node: cst.BaseExpression) -> str | None:
         base = _dotted(node.value)
         return f"{base}[]" if base else None
     return None
+
+
+def _debug_only(test: cst.BaseExpression) -> bool:
+    """Whether an ``if`` test holds in debug mode only: ``if app.debug:``, ``if settings.DEBUG:``,
+    ``if DEBUG and ...:`` (its body is development code, not the production service)."""
+    if isinstance(test, cst.BooleanOperation):
+        return isinstance(test.operator, cst.And) and (_debug_only(test.left) or _debug_only(test.right))
+    if isinstance(test, cst.Name):
+        return test.value.lower() == "debug"
+    if isinstance(test, cst.Attribute):
+        return test.attr.value.lower() == "debug"
+    if isinstance(test, cst.Subscript) and len(test.slice) == 1:
+        index = test.slice[0].slice
+        key = _string_value(index.value) if isinstance(index, cst.Index) else None
+        return key is not None and key.lower() == "debug"
+    return False
 
 
 def _literal(node: cst.SimpleString) -> str | bytes | None:
@@ -178,6 +196,9 @@ class _Extractor(cst.CSTVisitor):
         self.except_depth = 0
         self.docstrings: set[int] = set()
         self.handler_stack: list[Fact] = []
+        # per enclosing block: is it the body of an `if` that holds in debug mode only?
+        self.debug_bodies: list[bool] = []
+        self.debug_blocks: set[int] = set()
         self.function_stack: list[Fact] = []
         self.cleanup_depth: list[int] = []
         """Per enclosing function: how many with blocks and try-with-finally blocks are open."""
@@ -223,7 +244,12 @@ class _Extractor(cst.CSTVisitor):
         return ".".join(self.scope) if self.scope else "<module>"
 
     def _add(self, t: str, node: cst.CSTNode, **data: Any) -> Fact:
-        fact: Fact = {"t": t, "line": self._line(node), "scope": self._scope(), **data}
+        return self._keep({"t": t, "line": self._line(node), "scope": self._scope(), **data})
+
+    def _keep(self, fact: Fact) -> Fact:
+        """Record a fact; one in a block that runs in debug mode only is marked ``dev``."""
+        if any(self.debug_bodies):
+            fact["dev"] = True
         self.facts.append(fact)
         return fact
 
@@ -391,7 +417,7 @@ class _Extractor(cst.CSTVisitor):
                           "args": args, "kw": kw, "target": node.name.value}
             if isinstance(d, cst.Call):
                 self._keyword_lines(fact, d.args)
-            self.facts.append(fact)
+            self._keep(fact)
         params = []
         all_params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
         for param in all_params:
@@ -403,7 +429,7 @@ class _Extractor(cst.CSTVisitor):
                       "name": node.name.value, "async": node.asynchronous is not None,
                       "params": params, "returns": returns, "yields": False,
                       "decorators": decorators}
-        self.facts.append(func)
+        self._keep(func)
         self.function_stack.append(func)
         self.scope.append(node.name.value)
         self.cleanup_depth.append(0)
@@ -467,8 +493,8 @@ class _Extractor(cst.CSTVisitor):
                            "args": args, "kw": dkw, "target": node.name.value}
             if isinstance(d, cst.Call):
                 self._keyword_lines(dfact, d.args)
-            self.facts.append(dfact)
-        self.facts.append({"t": "class", "line": self._line(node.name), "scope": qual,
+            self._keep(dfact)
+        self._keep({"t": "class", "line": self._line(node.name), "scope": qual,
                            "name": node.name.value, "bases": bases, "kw": kw, "decorators": decorators})
         self.scope.append(node.name.value)
 
@@ -558,6 +584,21 @@ class _Extractor(cst.CSTVisitor):
         tests = self._truth_tests(node.test)
         if tests:
             self._add("branch", node, tests=tests)
+
+        if _debug_only(node.test):
+            self.debug_blocks.add(id(node.body))
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.debug_bodies.append(id(node) in self.debug_blocks)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        self.debug_bodies.pop()
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self.debug_bodies.append(id(node) in self.debug_blocks)
+
+    def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
+        self.debug_bodies.pop()
 
     def visit_IfExp(self, node: cst.IfExp) -> None:
         tests = self._truth_tests(node.test)

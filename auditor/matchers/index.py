@@ -33,6 +33,8 @@ class FactIndex:
         self._by_type: dict[str, list[tuple[FileFacts, Fact]]] = defaultdict(list)
         for file in self.files:
             for fact in file.facts:
+                if fact.get("dev"):
+                    continue  # code that runs in debug mode only is not the service as deployed
                 self._by_type[fact["t"]].append((file, fact))
         self._filtered: dict[tuple[str, frozenset[str] | None, frozenset[str] | None],
                              list[tuple[FileFacts, Fact]]] = {}
