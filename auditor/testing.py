@@ -20,8 +20,10 @@ from auditor.facts import FileFacts
 from auditor.matchers.index import Hit
 from auditor.model import Status
 from auditor.rules.conditions import parse_condition
-from auditor.rules.evaluate import Evaluator, evaluate_rule, file_tiers, rule_evidence
+from auditor.rules.evaluator import Evaluator, evaluate_rule
+from auditor.rules.evidence import rule_evidence
 from auditor.rules.schema import Checklist, ChecklistSpec, Condition, Example, Outcome, Rule, RuleSpec
+from auditor.rules.tiers import file_tiers
 
 
 @dataclass(frozen=True)

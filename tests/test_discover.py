@@ -7,7 +7,7 @@ from pathlib import Path
 
 from auditor.engine.discover import discover, kind_of, role_of
 from auditor.facts import FileFacts
-from auditor.rules.evaluate import deployed_commands, evidence_tier
+from auditor.rules.tiers import deployed_commands, evidence_tier
 
 
 def write(root: Path, rel: str, text: str = "x = 1\n") -> None:

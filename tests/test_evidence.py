@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from auditor.matchers.index import Hit
-from auditor.rules.evaluate import key_names, select_evidence, strength_of
+from auditor.rules.evaluator import strength_of
+from auditor.rules.evidence import key_names, select_evidence
 
 
 def test_each_condition_names_its_strongest_file_first() -> None:

@@ -190,7 +190,7 @@ class Matched:
         return [r.light() for r in self.results]
 
     def source(self) -> LeafHits:
-        """Each leaf's hits over the whole tree, for :class:`auditor.rules.evaluate.Evaluator`."""
+        """Each leaf's hits over the whole tree, for :class:`auditor.rules.evaluator.Evaluator`."""
         return self.plan.source(self.results)
 
 
