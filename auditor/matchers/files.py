@@ -91,6 +91,10 @@ def match_instruction(p: InstructionParams, index: FactIndex) -> list[Hit]:
     return hits
 
 
+# line comments of config files and shell (``#``) and of C-like scripts (``//``, ``/*``)
+_COMMENT_MARKERS = ("#", "//", "/*")
+
+
 class TextParams(Params):
     """Text search in non-Python files (Markdown, nginx, ini, Makefile, scripts...). A last
     resort: each use says why no structured matcher fits."""
@@ -124,8 +128,8 @@ def match_text(p: TextParams, index: FactIndex) -> list[Hit]:
             line_start = text.rfind("\n", 0, start) + 1
             line_end = text.find("\n", start)
             line_text = text[line_start:line_end if line_end >= 0 else None]
-            if line_text.lstrip().startswith("#") and file.kind not in ("markdown",):
-                continue  # commented-out config does not count
+            if line_text.lstrip().startswith(_COMMENT_MARKERS) and file.kind not in ("markdown",):
+                continue  # commented-out config (or a script's comment) does not count
             line += text.count("\n", counted, start)
             counted = start
             hits.append(Hit(file.path, line, found.strip()[:120] or found[:120], ""))
