@@ -108,6 +108,7 @@ def bandit_facts(tree: ast.Module, data: bytes, path: str) -> list[Fact]:
     scopes = _scopes(tree)
     facts: list[Fact] = []
     seen: set[tuple[int, str]] = set()
+    formatted = formatted_values(tree, [int(i.lineno) for i in visitor.tester.results if i.test_id == "B608"])
     for issue in visitor.tester.results:
         key = (int(issue.lineno), str(issue.test_id))
         if key in seen:
@@ -118,10 +119,8 @@ def bandit_facts(tree: ast.Module, data: bytes, path: str) -> list[Fact]:
             "test_id": str(issue.test_id), "severity": str(issue.severity),
             "confidence": str(issue.confidence), "text": str(issue.text)[:MAX_TEXT],
         }
-        if issue.test_id == "B608":
-            values = formatted_values(tree, int(issue.lineno))
-            if values is not None:
-                fact["formatted"] = values[:MAX_VALUES]
+        if issue.test_id == "B608" and int(issue.lineno) in formatted:
+            fact["formatted"] = formatted[int(issue.lineno)][:MAX_VALUES]
         facts.append(fact)
     facts.sort(key=lambda f: (f["line"], f["test_id"]))
     return facts

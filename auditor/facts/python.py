@@ -196,9 +196,9 @@ class _Extractor(cst.CSTVisitor):
         self.except_depth = 0
         self.docstrings: set[int] = set()
         self.handler_stack: list[Fact] = []
-        # per enclosing block: is it the body of an `if` that holds in debug mode only?
-        self.debug_bodies: list[bool] = []
+        # the enclosing blocks that are the body of an `if` holding in debug mode only
         self.debug_blocks: set[int] = set()
+        self.debug_depth = 0
         self.function_stack: list[Fact] = []
         self.cleanup_depth: list[int] = []
         """Per enclosing function: how many with blocks and try-with-finally blocks are open."""
@@ -248,7 +248,7 @@ class _Extractor(cst.CSTVisitor):
 
     def _keep(self, fact: Fact) -> Fact:
         """Record a fact; one in a block that runs in debug mode only is marked ``dev``."""
-        if any(self.debug_bodies):
+        if self.debug_depth:
             fact["dev"] = True
         self.facts.append(fact)
         return fact
@@ -589,16 +589,16 @@ class _Extractor(cst.CSTVisitor):
             self.debug_blocks.add(id(node.body))
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self.debug_bodies.append(id(node) in self.debug_blocks)
+        self.debug_depth += id(node) in self.debug_blocks
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
-        self.debug_bodies.pop()
+        self.debug_depth -= id(original_node) in self.debug_blocks
 
     def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
-        self.debug_bodies.append(id(node) in self.debug_blocks)
+        self.debug_depth += id(node) in self.debug_blocks
 
     def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
-        self.debug_bodies.pop()
+        self.debug_depth -= id(original_node) in self.debug_blocks
 
     def visit_IfExp(self, node: cst.IfExp) -> None:
         tests = self._truth_tests(node.test)

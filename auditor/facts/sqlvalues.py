@@ -45,43 +45,55 @@ def literal_names(facts: Iterable[Mapping[str, Any]]) -> frozenset[str]:
     return frozenset(literal - other)
 
 
-def formatted_values(tree: ast.Module, line: int) -> list[str] | None:
-    """The source text of the values formatted into the string literal that starts on ``line``
-    (f-string fields, the right side of ``%``, the arguments of ``.format()``, the non-literal
-    operands of ``+``), from the smallest such expression; None when there is none."""
-    best: tuple[int, list[str]] | None = None
+def formatted_values(tree: ast.Module, lines: Collection[int]) -> dict[int, list[str]]:
+    """For each of ``lines``, the source text of the values formatted into the string literal
+    that starts there (f-string fields, the right side of ``%``, the arguments of ``.format()``,
+    the non-literal operands of ``+``), from the smallest such expression; lines with none are
+    left out. One walk of the tree serves every line."""
+    wanted = set(lines)
+    best: dict[int, tuple[int, list[str]]] = {}
+    if not wanted:
+        return {}
     for node in ast.walk(tree):
-        values = _values(node, line)
-        if values is None:
-            continue
-        size = (getattr(node, "end_lineno", None) or node.lineno) - node.lineno  # type: ignore[attr-defined]
-        if best is None or size < best[0]:
-            best = (size, values)
-    return None if best is None else best[1]
+        for line, values in _formatting(node):
+            if line not in wanted:
+                continue
+            size = (getattr(node, "end_lineno", None) or line) - getattr(node, "lineno", line)
+            if line not in best or size < best[line][0]:
+                best[line] = (size, values)
+    return {line: values for line, (_, values) in best.items()}
 
 
-def _starts_literal(node: ast.AST, line: int) -> bool:
-    return isinstance(node, (ast.Constant, ast.JoinedStr)) and getattr(node, "lineno", 0) == line and (
-        not isinstance(node, ast.Constant) or isinstance(node.value, str))
+def _literal_line(node: ast.AST) -> int | None:
+    """The line a string literal or f-string starts on; None for anything else."""
+    if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return node.lineno
+    return None
 
 
-def _values(node: ast.AST, line: int) -> list[str] | None:
-    if isinstance(node, ast.JoinedStr) and node.lineno == line:
-        return [ast.unparse(v.value) for v in node.values if isinstance(v, ast.FormattedValue)]
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _starts_literal(node.left, line):
+def _formatting(node: ast.AST) -> list[tuple[int, list[str]]]:
+    """(line of the literal, values formatted into it) for a node that formats a string."""
+    if isinstance(node, ast.JoinedStr):
+        return [(node.lineno, [ast.unparse(v.value) for v in node.values if isinstance(v, ast.FormattedValue)])]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        line = _literal_line(node.left)
+        if line is None:
+            return []
         right = node.right
         items = right.elts if isinstance(right, ast.Tuple) else (
-            [v for v in right.values] if isinstance(right, ast.Dict) else [right])
-        return [ast.unparse(v) for v in items]
+            list(right.values) if isinstance(right, ast.Dict) else [right])
+        return [(line, [ast.unparse(v) for v in items if v is not None])]
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         operands = _added(node)
-        if any(_starts_literal(o, line) for o in operands):
-            return [ast.unparse(o) for o in operands
-                    if not (isinstance(o, ast.Constant) and isinstance(o.value, str))]
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
-            and _starts_literal(node.func.value, line)):
-        return [ast.unparse(a) for a in node.args] + [ast.unparse(k.value) for k in node.keywords]
-    return None
+        values = [ast.unparse(o) for o in operands if not (isinstance(o, ast.Constant) and isinstance(o.value, str))]
+        starts = {line for line in map(_literal_line, operands) if line is not None}
+        return [(line, values) for line in sorted(starts)]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        line = _literal_line(node.func.value)
+        if line is None:
+            return []
+        return [(line, [ast.unparse(a) for a in node.args] + [ast.unparse(k.value) for k in node.keywords])]
+    return []
 
 
 def _added(node: ast.expr) -> list[ast.expr]:

@@ -41,6 +41,7 @@ class BanditParams(Params):
 @matcher("bandit", BanditParams, reads=("bandit",))
 def match_bandit(p: BanditParams, index: FactIndex) -> list[Hit]:
     hits = []
+    literals: dict[str, frozenset[str]] = {}  # per file, read once
     wanted = {t.upper() for t in p.test}
     for file, fact in index.facts("bandit", p.roles(), frozenset({"python"})):
         if wanted and fact["test_id"] not in wanted:
@@ -53,7 +54,9 @@ def match_bandit(p: BanditParams, index: FactIndex) -> list[Hit]:
             continue
         if p.variable is not None:
             formatted = fact.get("formatted")
-            if (formatted is None or any_variable(formatted, literal_names(file.facts))) != p.variable:
+            if formatted is not None and file.path not in literals:
+                literals[file.path] = literal_names(file.facts)
+            if (formatted is None or any_variable(formatted, literals[file.path])) != p.variable:
                 continue
         hits.append(Hit(file.path, fact["line"], fact["test_id"], fact["scope"]))
     return hits
